@@ -1,0 +1,257 @@
+/**
+ * The one typed configuration object, read once at start from (strongest first) command-line
+ * flags, environment variables, a `.env` file, the seed's secrets JSON (`TRIGGERS_SECRETS_FILE`),
+ * and defaults. An empty variable counts as unset. Anything invalid stops the start with a
+ * ConfigError naming the setting and what is wrong with it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { resolve } from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { ConfigError } from '../core/errors.js';
+import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from '../core/retry.js';
+import { isValidSecret } from '../core/signing.js';
+
+export type Role = 'api' | 'dispatcher' | 'all';
+
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string; url: string }
+  | { kind: 'postgres'; url: string }
+  | { kind: 'dynamodb'; table: string; url: string };
+
+export interface Config {
+  host: string;
+  port: number;
+  database: DatabaseConfig;
+  /** Where generated secrets (and the default SQLite file) live. */
+  dataDir: string;
+  /** The API key `/token` accepts; undefined only before secrets are resolved (see secrets.ts). */
+  apiKey: string | undefined;
+  jwtSecret: string | undefined;
+  jwtTtlMs: number;
+  webhookUrl: string | null;
+  webhookSecret: string | undefined;
+  maxEventsPerRun: number;
+  retrySchedule: number[];
+  allowPrivateTargets: boolean;
+  receiverSecret: string | null;
+  metricsAuth: boolean;
+  bodyLimitBytes: number;
+  maxBatch: number;
+  role: Role;
+  dispatch: {
+    /** Requests in flight at once, over all subscriptions. */
+    concurrency: number;
+    /** Requests in flight at once to one subscription. */
+    perSubscription: number;
+    timeoutMs: number;
+    leaseMs: number;
+  };
+  apiUrl: string;
+  logLevel: string;
+  retentionDays: number;
+}
+
+export type Env = Record<string, string | undefined>;
+
+export interface LoadOptions {
+  env?: Env;
+  /** Flags from the command line, by variable name (`TRIGGERS_PORT`…); they win over everything. */
+  overrides?: Env;
+  /** Directory to look for `.env` in; defaults to the working directory. */
+  cwd?: string;
+}
+
+interface SeedSecrets {
+  zapier_api_key?: string;
+  zapier_webhook_url?: string;
+  jwt_secret?: string;
+  webhook_secret?: string;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Merges the sources into one flat map of variables, empty strings dropped. */
+function gatherEnv(options: LoadOptions): Env {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const merged: Env = {};
+  const dotenvPath = resolve(cwd, '.env');
+  if (existsSync(dotenvPath)) Object.assign(merged, parseDotenv(readFileSync(dotenvPath)));
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
+  for (const [key, value] of Object.entries(options.overrides ?? {})) if (value !== undefined) merged[key] = value;
+  for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
+
+  const secretsFile = merged.TRIGGERS_SECRETS_FILE;
+  if (secretsFile) {
+    let seed: SeedSecrets;
+    try {
+      seed = JSON.parse(readFileSync(resolve(cwd, secretsFile), 'utf8')) as SeedSecrets;
+    } catch (error) {
+      throw new ConfigError('TRIGGERS_SECRETS_FILE', `cannot read ${secretsFile} as JSON (${(error as Error).message})`);
+    }
+    if (typeof seed !== 'object' || seed === null) throw new ConfigError('TRIGGERS_SECRETS_FILE', 'must hold a JSON object');
+    const fromSeed: [string, unknown][] = [
+      ['TRIGGERS_API_KEY', seed.zapier_api_key],
+      ['TRIGGERS_WEBHOOK_URL', seed.zapier_webhook_url],
+      ['TRIGGERS_JWT_SECRET', seed.jwt_secret],
+      ['TRIGGERS_WEBHOOK_SECRET', seed.webhook_secret],
+    ];
+    for (const [key, value] of fromSeed) {
+      if (value === undefined || value === null || value === '') continue;
+      if (typeof value !== 'string') throw new ConfigError('TRIGGERS_SECRETS_FILE', `${key} must be a string`);
+      merged[key] ??= value;
+    }
+  }
+  return merged;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name];
+  if (text === undefined) return fallback;
+  if (!/^\d+$/.test(text.trim())) throw new ConfigError(name, `expected a whole number, got ${JSON.stringify(text)}`);
+  const value = Number(text);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function duration(env: Env, name: string, fallback: string, minMs = 1): number {
+  const text = env[name] ?? fallback;
+  const ms = parseDuration(text);
+  if (ms === null) throw new ConfigError(name, `expected a duration like 250ms, 5s, 5m or 2h, got ${JSON.stringify(text)}`);
+  if (ms < minMs) throw new ConfigError(name, `must be at least ${formatDuration(minMs)}`);
+  return ms;
+}
+
+function flag(env: Env, name: string): boolean {
+  const text = env[name]?.trim().toLowerCase();
+  if (text === undefined) return false;
+  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+  if (['0', 'false', 'no', 'off'].includes(text)) return false;
+  throw new ConfigError(name, `expected true or false, got ${JSON.stringify(env[name])}`);
+}
+
+/** `1mb`, `512kb`, `1048576`. */
+function bytes(env: Env, name: string, fallback: number): number {
+  const text = env[name]?.trim().toLowerCase();
+  if (text === undefined) return fallback;
+  const match = /^(\d+)\s*(b|kb|kib|mb|mib)?$/.exec(text);
+  if (!match) throw new ConfigError(name, `expected a size like 1mb or 512kb, got ${JSON.stringify(env[name])}`);
+  const unit = match[2] ?? 'b';
+  const size = Number(match[1]) * (unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1);
+  if (size < 1024 || size > 100 * 1024 * 1024) throw new ConfigError(name, 'must be between 1kb and 100mb');
+  return size;
+}
+
+function webhookUrl(env: Env, name: string): string | null {
+  const text = env[name];
+  if (text === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(name, `not a URL: ${JSON.stringify(text)}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'must be an http:// or https:// URL');
+  return url.toString();
+}
+
+export function parseDatabaseUrl(text: string, dataDir: string, cwd: string): DatabaseConfig {
+  if (text.startsWith('sqlite:')) {
+    const rest = text.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (rest === '') throw new ConfigError('TRIGGERS_DATABASE_URL', 'sqlite: needs a file path, e.g. sqlite:./data/triggers.db');
+    const path = rest === ':memory:' ? rest : resolve(cwd, rest);
+    return { kind: 'sqlite', path, url: `sqlite:${path}` };
+  }
+  if (text.startsWith('postgres://') || text.startsWith('postgresql://')) {
+    try {
+      new URL(text);
+    } catch {
+      throw new ConfigError('TRIGGERS_DATABASE_URL', 'not a valid postgres:// URL');
+    }
+    return { kind: 'postgres', url: text };
+  }
+  if (text.startsWith('dynamodb://')) {
+    const table = text.slice('dynamodb://'.length).split(/[/?]/)[0] ?? '';
+    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new ConfigError('TRIGGERS_DATABASE_URL', 'dynamodb:// needs a table name');
+    return { kind: 'dynamodb', table, url: text };
+  }
+  void dataDir;
+  throw new ConfigError(
+    'TRIGGERS_DATABASE_URL',
+    `expected sqlite:<path>, postgres://… or dynamodb://<table>, got ${JSON.stringify(text)}`,
+  );
+}
+
+export function loadConfig(options: LoadOptions = {}): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const env = gatherEnv(options);
+
+  const host = env.TRIGGERS_HOST ?? '127.0.0.1';
+  if (host !== 'localhost' && isIP(host) === 0 && !/^[A-Za-z0-9.-]+$/.test(host)) {
+    throw new ConfigError('TRIGGERS_HOST', `not a host name or address: ${JSON.stringify(host)}`);
+  }
+  const dataDir = resolve(cwd, env.TRIGGERS_DATA_DIR ?? './data');
+  const database = parseDatabaseUrl(env.TRIGGERS_DATABASE_URL ?? `sqlite:${resolve(dataDir, 'triggers.db')}`, dataDir, cwd);
+
+  const schedule = parseSchedule(env.TRIGGERS_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE);
+  if (schedule === null) {
+    throw new ConfigError('TRIGGERS_RETRY_SCHEDULE', 'expected comma-separated durations like 1s,2s,4s,5m');
+  }
+  if (schedule.length > 50) throw new ConfigError('TRIGGERS_RETRY_SCHEDULE', 'at most 50 retries');
+
+  const webhookSecret = env.TRIGGERS_WEBHOOK_SECRET;
+  if (webhookSecret !== undefined && !isValidSecret(webhookSecret)) {
+    throw new ConfigError('TRIGGERS_WEBHOOK_SECRET', 'expected whsec_ followed by base64 of 16 to 64 bytes');
+  }
+  const apiKey = env.TRIGGERS_API_KEY;
+  if (apiKey !== undefined && apiKey.length < 8) throw new ConfigError('TRIGGERS_API_KEY', 'must be at least 8 characters');
+  const jwtSecret = env.TRIGGERS_JWT_SECRET;
+  if (jwtSecret !== undefined && jwtSecret.length < 16) {
+    throw new ConfigError('TRIGGERS_JWT_SECRET', 'must be at least 16 characters');
+  }
+
+  const role = (env.TRIGGERS_ROLE ?? 'all') as Role;
+  if (!['api', 'dispatcher', 'all'].includes(role)) throw new ConfigError('TRIGGERS_ROLE', 'expected api, dispatcher or all');
+
+  const logLevel = env.TRIGGERS_LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('TRIGGERS_LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
+
+  const port = integer(env, 'TRIGGERS_PORT', 8080, 0, 65535);
+  const apiUrl = env.TRIGGERS_API_URL ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  try {
+    new URL(apiUrl);
+  } catch {
+    throw new ConfigError('TRIGGERS_API_URL', `not a URL: ${JSON.stringify(apiUrl)}`);
+  }
+
+  return {
+    host,
+    port,
+    database,
+    dataDir,
+    apiKey,
+    jwtSecret,
+    jwtTtlMs: duration(env, 'TRIGGERS_JWT_TTL', '1h', 1000),
+    webhookUrl: webhookUrl(env, 'TRIGGERS_WEBHOOK_URL'),
+    webhookSecret,
+    maxEventsPerRun: integer(env, 'TRIGGERS_MAX_EVENTS_PER_RUN', 100, 1, 1_000_000),
+    retrySchedule: schedule,
+    allowPrivateTargets: flag(env, 'TRIGGERS_ALLOW_PRIVATE_TARGETS'),
+    receiverSecret: env.TRIGGERS_RECEIVER_SECRET ?? null,
+    metricsAuth: flag(env, 'TRIGGERS_METRICS_AUTH'),
+    bodyLimitBytes: bytes(env, 'TRIGGERS_BODY_LIMIT', 1024 * 1024),
+    maxBatch: integer(env, 'TRIGGERS_MAX_BATCH', 1000, 1, 10_000),
+    role,
+    dispatch: {
+      concurrency: integer(env, 'TRIGGERS_DISPATCH_CONCURRENCY', 256, 1, 10_000),
+      perSubscription: integer(env, 'TRIGGERS_SUBSCRIPTION_CONCURRENCY', 32, 1, 10_000),
+      timeoutMs: duration(env, 'TRIGGERS_DELIVERY_TIMEOUT', '10s', 100),
+      leaseMs: duration(env, 'TRIGGERS_LEASE', '60s', 1000),
+    },
+    apiUrl: apiUrl.replace(/\/$/, ''),
+    logLevel,
+    retentionDays: integer(env, 'TRIGGERS_RETENTION_DAYS', 90, 1, 36_500),
+  };
+}

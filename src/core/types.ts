@@ -1,0 +1,174 @@
+/**
+ * Glossary — the words every other module uses.
+ *
+ * Event         An immutable fact a producer POSTed: `id` (time-sortable, `evt_…`, never a `.`),
+ *               `type` (`order.created`), `source`, `payload` (a JSON object), `created_at`.
+ * Subscription  Where events go. `url` set → push (the dispatcher POSTs to it); `url` null →
+ *               pull-only inbox. `event_types` are filters (`*`, exact, `order.*`). Signed with
+ *               `secrets` (`whsec_…`; after a rotation the previous one stays valid for a while).
+ * Delivery      One per (event, matching subscription), created in the same transaction as the
+ *               event. The unit the dispatcher and inbox consumers work on.
+ * Attempt       One try at a delivery: time, duration, status code or error, response excerpt.
+ * Lease         A claim on a pending delivery until `lease_expires_at`; while it holds, no other
+ *               consumer is handed that delivery. An expired lease makes the delivery due again.
+ * Settlement    What a consumer reports after an attempt: delivered, retry at T, or dead-letter.
+ *
+ * Delivery state machine:
+ *
+ *            claim (lease)             settle: delivered
+ *   pending ───────────────► leased ─────────────────────► delivered
+ *      ▲  ▲                   │  │
+ *      │  └── lease expires ──┘  │ settle: retry (next_attempt_at = now + schedule[n])
+ *      └─────────────────────────┘
+ *                                 settle: dead (schedule used up, permanent 4xx, 410)
+ *   leased ─────────────────────────────────────────────► failed ── replay ──► pending
+ *
+ * "leased" is not a stored status: it is `pending` with a live lease (`next_attempt_at` in the
+ * future and a `lease_token`). That keeps "what is due" a single indexed range scan.
+ */
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
+
+/** Milliseconds since the Unix epoch. Every time inside Triggers is one of these. */
+export type EpochMs = number;
+
+export interface Event {
+  id: string;
+  type: string;
+  source: string;
+  payload: JsonObject;
+  created_at: EpochMs;
+}
+
+/** What a producer sends; the store assigns nothing, the caller fills `id` and `created_at`. */
+export type NewEvent = Event;
+
+export type SubscriptionStatus = 'active' | 'disabled';
+
+export interface SigningSecret {
+  secret: string;
+  /** null: current secret. A time: a rotated-out secret that still signs until then. */
+  expires_at: EpochMs | null;
+}
+
+export interface Subscription {
+  id: string;
+  /** null for a pull-only inbox. */
+  url: string | null;
+  event_types: string[];
+  /** Newest first. Every unexpired secret signs outgoing requests. */
+  secrets: SigningSecret[];
+  status: SubscriptionStatus;
+  description: string | null;
+  /** Why it was disabled, when it was disabled by Triggers itself (410 Gone…). */
+  disabled_reason: string | null;
+  /** Free-form labels a user attaches. */
+  metadata: Record<string, string>;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
+export type NewSubscription = Omit<Subscription, 'created_at' | 'updated_at'>;
+
+export type SubscriptionPatch = Partial<
+  Pick<Subscription, 'url' | 'event_types' | 'status' | 'description' | 'disabled_reason' | 'metadata' | 'secrets'>
+>;
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface Attempt {
+  /** 1-based attempt number within its delivery. */
+  n: number;
+  at: EpochMs;
+  duration_ms: number;
+  status_code: number | null;
+  error: string | null;
+  /** The first bytes of the response body (capped). */
+  response: string | null;
+}
+
+export interface Delivery {
+  id: string;
+  event_id: string;
+  subscription_id: string;
+  status: DeliveryStatus;
+  attempts_count: number;
+  /** When the delivery is next due (or when its lease ends, while leased). null once settled for good. */
+  next_attempt_at: EpochMs | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  /** Milliseconds from the event's creation to its successful delivery. */
+  latency_ms: number | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+  delivered_at: EpochMs | null;
+}
+
+export interface DeliveryWithAttempts extends Delivery {
+  attempts: Attempt[];
+}
+
+/** A delivery handed to a consumer under a lease, with everything needed to deliver it. */
+export interface ClaimedDelivery {
+  delivery_id: string;
+  subscription_id: string;
+  event: Event;
+  /** The number this attempt will have (attempts_count + 1). */
+  attempt: number;
+  /**
+   * Attempts made since the delivery was last queued (0 on a first try, reset by a replay):
+   * the index into the retry schedule when this attempt fails.
+   */
+  retry_index: number;
+  lease_token: string;
+  lease_expires_at: EpochMs;
+}
+
+export type SettlementOutcome =
+  /** 2xx, or an inbox consumer's ack. */
+  | { kind: 'delivered' }
+  /** Try again at `next_attempt_at`. */
+  | { kind: 'retry'; next_attempt_at: EpochMs }
+  /** Dead-letter: schedule used up or a permanent error. */
+  | { kind: 'dead' };
+
+export interface Settlement {
+  delivery_id: string;
+  /** The token from the claim. A settlement whose lease was lost is ignored, except `delivered`. */
+  lease_token: string | null;
+  /** The attempt that was made; null for a plain inbox ack (no HTTP request was made). */
+  attempt: Omit<Attempt, 'n'> | null;
+  outcome: SettlementOutcome;
+  /** Set when the endpoint answered 410 Gone: the subscription is disabled with this reason. */
+  disable_subscription?: string;
+}
+
+export interface SettleResult {
+  delivery_id: string;
+  /** false when the lease was lost (another consumer holds it) or the delivery was already settled. */
+  applied: boolean;
+}
+
+export interface IdempotentResponse {
+  status: number;
+  body: Json;
+}
+
+export interface AppendRequest {
+  events: NewEvent[];
+  /** When set, the batch is stored at most once per key; `response` is what a repeat gets back. */
+  idempotency?: { key: string; response: IdempotentResponse };
+}
+
+export type AppendResult =
+  | { kind: 'stored'; deliveries: number }
+  /** The key was seen before: nothing was stored, here is the first response. */
+  | { kind: 'replayed'; response: IdempotentResponse };
+
+export type EventStatus = 'pending' | 'delivered' | 'failed';
+
+export interface EventWithDeliveries extends Event {
+  status: EventStatus;
+  deliveries: DeliveryWithAttempts[];
+}

@@ -1,0 +1,174 @@
+/**
+ * The one contract between Triggers and its storage. Every backend (sqlite/, postgres/, …)
+ * implements it and passes the shared suite in conformance/ unchanged.
+ *
+ * The interface speaks in domain verbs and exposes no connection or transaction type: a verb
+ * is atomic on its own. Durability rule: when a write verb's promise resolves, the write is
+ * committed and on disk (fsync'd); backends batch concurrent calls into one commit (group
+ * commit) so that rule stays cheap.
+ */
+import type {
+  AppendRequest,
+  AppendResult,
+  ClaimedDelivery,
+  Delivery,
+  EpochMs,
+  Event,
+  EventStatus,
+  EventWithDeliveries,
+  NewSubscription,
+  SettleResult,
+  Settlement,
+  Subscription,
+  SubscriptionPatch,
+} from '../core/types.js';
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; pass back as `after` for the next page. null on the last page. */
+  next_cursor: string | null;
+}
+
+export interface EventQuery {
+  limit: number;
+  after?: string | null;
+  order?: 'asc' | 'desc';
+  type?: string;
+  source?: string;
+  status?: EventStatus;
+  since?: EpochMs;
+  until?: EpochMs;
+}
+
+export interface EventSummary extends Event {
+  status: EventStatus;
+}
+
+export interface InboxQuery {
+  subscription_id: string;
+  limit: number;
+  after?: string | null;
+  order?: 'asc' | 'desc';
+  /** An event-type filter (`*`, exact, or `prefix.*`). */
+  type?: string;
+}
+
+export interface InboxItem extends Event {
+  delivery_id: string;
+  attempts_count: number;
+}
+
+export interface ClaimQuery {
+  subscription_id: string;
+  limit: number;
+  lease_ms: number;
+}
+
+export type AckResult = 'acked' | 'already_acked' | 'not_found';
+
+export interface DeadLetterQuery {
+  limit: number;
+  after?: string | null;
+  subscription_id?: string;
+  type?: string;
+  since?: EpochMs;
+  until?: EpochMs;
+}
+
+export interface DeadLetter extends Delivery {
+  event: Event;
+}
+
+export interface ReplayFilter {
+  delivery_id?: string;
+  subscription_id?: string;
+  type?: string;
+  since?: EpochMs;
+  until?: EpochMs;
+}
+
+export interface SubscriptionStats {
+  subscription_id: string;
+  pending: number;
+  failed: number;
+  /** created_at of the oldest pending delivery, for a lag gauge. */
+  oldest_pending_at: EpochMs | null;
+}
+
+export interface StoreStats {
+  events: number;
+  subscriptions: SubscriptionStats[];
+}
+
+/** What a backend can and cannot do, so callers branch on a flag and never on a backend's name. */
+export interface StoreCapabilities {
+  /** Wake-ups (`onDeliveriesReady`) reach other processes sharing the database (PostgreSQL). */
+  crossProcessWakeups: boolean;
+  /** Several processes may use the same database at once. */
+  multiProcess: boolean;
+}
+
+export interface Store {
+  readonly capabilities: StoreCapabilities;
+
+  /** Applies pending numbered migrations. Safe to call on every start, from every process. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Throws when storage cannot serve requests. */
+  ping(): Promise<void>;
+
+  // ── events ──────────────────────────────────────────────────────────────────────────────
+  /**
+   * Stores events and, in the same transaction, one pending delivery (due now) for every
+   * active subscription whose filters match each event's type.
+   */
+  append(request: AppendRequest): Promise<AppendResult>;
+  getEvent(id: string): Promise<EventWithDeliveries | null>;
+  listEvents(query: EventQuery): Promise<Page<EventSummary>>;
+  /** Erases the event, its deliveries and attempts. false when there was no such event. */
+  deleteEvent(id: string): Promise<boolean>;
+
+  // ── subscriptions ───────────────────────────────────────────────────────────────────────
+  /** Throws ConflictError when the id is taken. */
+  createSubscription(subscription: NewSubscription): Promise<Subscription>;
+  getSubscription(id: string): Promise<Subscription | null>;
+  listSubscriptions(): Promise<Subscription[]>;
+  updateSubscription(id: string, patch: SubscriptionPatch): Promise<Subscription | null>;
+  /** Deletes the subscription and its deliveries. */
+  deleteSubscription(id: string): Promise<boolean>;
+
+  // ── inbox: listing, acking, leasing ─────────────────────────────────────────────────────
+  /** Pending deliveries of one subscription, as events, leased or not. */
+  listInbox(query: InboxQuery): Promise<Page<InboxItem>>;
+  /** Marks the subscription's delivery of the event delivered. Acking twice is harmless. */
+  ackEvent(subscriptionId: string, eventId: string): Promise<AckResult>;
+  /**
+   * Leases up to `limit` due deliveries of one subscription (pending, due, no live lease),
+   * oldest first. A leased delivery is handed to nobody else until the lease expires.
+   */
+  claim(query: ClaimQuery): Promise<ClaimedDelivery[]>;
+  /** Extends live leases; returns the ids whose lease was still held. */
+  extendLeases(leases: { delivery_id: string; lease_token: string }[], lease_ms: number): Promise<string[]>;
+  /** Records attempts and applies outcomes, all in one commit. */
+  settle(settlements: Settlement[]): Promise<SettleResult[]>;
+  /** When the subscription's earliest pending delivery becomes due (a lease end counts); null if none. */
+  nextDueAt(subscriptionId: string): Promise<EpochMs | null>;
+  /**
+   * Calls the listener after new deliveries become due (appends, replays), with the ids of the
+   * subscriptions concerned. Returns an unsubscribe function.
+   */
+  onDeliveriesReady(listener: (subscriptionIds: string[]) => void): () => void;
+
+  // ── dead letters ────────────────────────────────────────────────────────────────────────
+  listDeadLetters(query: DeadLetterQuery): Promise<Page<DeadLetter>>;
+  /** Sets matching failed deliveries back to pending, due now, with a fresh schedule. Returns how many. */
+  replay(filter: ReplayFilter): Promise<number>;
+
+  // ── numbers for gauges and the console ──────────────────────────────────────────────────
+  stats(): Promise<StoreStats>;
+}
+
+export interface StoreOptions {
+  /** The time source; tests pass a controllable clock. */
+  clock?: () => EpochMs;
+}
