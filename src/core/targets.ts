@@ -1,0 +1,95 @@
+/**
+ * Which webhook targets are allowed. Unless TRIGGERS_ALLOW_PRIVATE_TARGETS is set, a URL whose
+ * host is, or resolves to, a loopback, private, link-local, unique-local, CGNAT or cloud
+ * metadata address is refused: at subscription time (here) and again at connect time (the
+ * dispatcher's connector), so a DNS name that changes its answer later gains nothing.
+ */
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+import { ValidationError } from './errors.js';
+
+const blocked = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
+] as const) {
+  blocked.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+] as const) {
+  blocked.addSubnet(network, prefix, 'ipv6');
+}
+
+/** True for addresses a webhook must not reach unless private targets are allowed. */
+export function isPrivateAddress(address: string): boolean {
+  const family = isIP(address);
+  if (family === 4) return blocked.check(address, 'ipv4');
+  if (family === 6) {
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+    if (mapped) return blocked.check(mapped[1] as string, 'ipv4');
+    return blocked.check(address, 'ipv6');
+  }
+  return true;
+}
+
+/** Parses and checks a webhook URL's shape: http(s), no credentials, a host. */
+export function parseTargetUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ValidationError(`url is not a valid URL: ${JSON.stringify(text.slice(0, 200))}`, undefined, 'invalid_url');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ValidationError('url must use http or https', undefined, 'invalid_url');
+  }
+  if (url.username || url.password) throw new ValidationError('url must not carry credentials', undefined, 'invalid_url');
+  if (text.length > 2048) throw new ValidationError('url is longer than 2048 characters', undefined, 'invalid_url');
+  return url;
+}
+
+/**
+ * Refuses a URL that points at a private address (by literal or by DNS), unless allowed.
+ * `exempt` hosts (the built-in receiver's own address) are always allowed.
+ */
+export async function checkTargetUrl(
+  text: string,
+  options: { allowPrivate: boolean; exemptOrigins?: readonly string[] },
+): Promise<URL> {
+  const url = parseTargetUrl(text);
+  if (options.allowPrivate || options.exemptOrigins?.includes(url.origin)) return url;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  let addresses: string[];
+  if (isIP(host)) {
+    addresses = [host];
+  } else {
+    try {
+      addresses = (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
+    } catch {
+      throw new ValidationError(`url host ${JSON.stringify(host)} does not resolve`, undefined, 'invalid_url');
+    }
+  }
+  if (addresses.some(isPrivateAddress)) {
+    throw new ValidationError(
+      `url resolves to a private or loopback address; set TRIGGERS_ALLOW_PRIVATE_TARGETS=true to allow it`,
+      undefined,
+      'private_target',
+    );
+  }
+  return url;
+}
