@@ -63,3 +63,19 @@ export function resolveSecrets(config: Config): ResolvedSecrets {
   }
   return { config: { ...config, apiKey, jwtSecret, webhookSecret }, generated, file };
 }
+
+/**
+ * For client commands (`send`, `dispatch`) run beside a local server: when no API key is
+ * configured, use the one a first start saved, without generating anything.
+ */
+export function withSavedApiKey(config: Config): Config {
+  if (config.apiKey !== undefined) return config;
+  const file = join(config.dataDir, 'secrets.json');
+  if (!existsSync(file)) return config;
+  try {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as SavedSecrets;
+    return saved.zapier_api_key ? { ...config, apiKey: saved.zapier_api_key } : config;
+  } catch {
+    return config;
+  }
+}

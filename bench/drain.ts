@@ -1,0 +1,135 @@
+/**
+ * Delivery: drain a backlog of N pending deliveries to a loopback sink, against a raw undici
+ * loop posting the same number of same-sized requests to the same sink with the same
+ * concurrency, in the same run. The rate is measured at the sink, first request to last.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { EVENT_BODY } from './lib/load.js';
+import { type Child, startScript, startTriggers } from './lib/processes.js';
+import { round } from './lib/stats.js';
+
+export interface DrainReport {
+  events: number;
+  concurrency: number;
+  triggers: { perSecond: number; seconds: number; delivered: number; duplicates: number; prefillPerSecond: number };
+  baseline: { perSecond: number; seconds: number };
+  ratio: number;
+}
+
+interface SinkStats {
+  count: number;
+  first_at: number;
+  last_at: number;
+  duplicates: number;
+  latencies: number[];
+}
+
+export async function sinkStats(sink: Child): Promise<SinkStats> {
+  const response = await request(`${sink.url}/stats`);
+  return (await response.body.json()) as SinkStats;
+}
+
+export async function resetSink(sink: Child): Promise<void> {
+  await (await request(`${sink.url}/reset`, { method: 'POST' })).body.dump();
+}
+
+async function rawUndiciLoop(url: string, total: number, concurrency: number): Promise<number> {
+  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
+  const envelope = JSON.stringify({ id: 'evt_01JBENCH000000000000000000', created_at: new Date().toISOString(), ...JSON.parse(EVENT_BODY) });
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < total) {
+      next++;
+      const response = await request(url, {
+        method: 'POST',
+        dispatcher: agent,
+        body: envelope,
+        headers: { 'content-type': 'application/json', 'webhook-id': `evt_${next}`, 'webhook-timestamp': '1', 'webhook-signature': 'v1,x' },
+      });
+      await response.body.dump();
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  await agent.close();
+  return seconds;
+}
+
+/** Fills Triggers (API role only, so nothing is delivered yet) with `total` events. */
+async function prefill(url: string, apiKey: string, total: number): Promise<number> {
+  const batch = 1000;
+  const event = JSON.parse(EVENT_BODY) as object;
+  const body = JSON.stringify({ events: Array.from({ length: batch }, () => event) });
+  let sent = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (sent < total) {
+      sent += batch;
+      const response = await request(`${url}/events/batch`, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', 'x-api-key': apiKey },
+      });
+      if (response.statusCode !== 201) throw new Error(`prefill answered ${response.statusCode}: ${await response.body.text()}`);
+      await response.body.dump();
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  return total / ((performance.now() - started) / 1000);
+}
+
+export async function benchDrain(options: { events?: number; concurrency?: number } = {}): Promise<DrainReport> {
+  const total = options.events ?? 100_000;
+  const concurrency = options.concurrency ?? 64;
+  const sink = await startScript('sink.ts');
+  try {
+    const baselineSeconds = await rawUndiciLoop(`${sink.url}/hook`, total, concurrency);
+    await resetSink(sink);
+
+    const env = {
+      TRIGGERS_WEBHOOK_URL: `${sink.url}/hook`,
+      TRIGGERS_SUBSCRIPTION_CONCURRENCY: String(concurrency),
+      TRIGGERS_DISPATCH_CONCURRENCY: String(concurrency * 2),
+    };
+    const dataDir = mkdtempSync(join(tmpdir(), 'triggers-drain-'));
+    const api = await startTriggers({ ...env, TRIGGERS_ROLE: 'api' }, dataDir);
+    const prefillPerSecond = await prefill(api.url, api.apiKey, total);
+    await api.stop();
+
+    const dispatcher = await startTriggers({ ...env, TRIGGERS_ROLE: 'all' }, dataDir);
+    const deadline = Date.now() + 300_000;
+    let stats = await sinkStats(sink);
+    while (stats.count < total && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stats = await sinkStats(sink);
+    }
+    await dispatcher.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    const seconds = (stats.last_at - stats.first_at) / 1000;
+    const perSecond = stats.count / seconds;
+    const baselinePerSecond = total / baselineSeconds;
+    return {
+      events: total,
+      concurrency,
+      triggers: {
+        perSecond: round(perSecond, 0),
+        seconds: round(seconds),
+        delivered: stats.count,
+        duplicates: stats.duplicates,
+        prefillPerSecond: round(prefillPerSecond, 0),
+      },
+      baseline: { perSecond: round(baselinePerSecond, 0), seconds: round(baselineSeconds) },
+      ratio: round(perSecond / baselinePerSecond, 3),
+    };
+  } finally {
+    await sink.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await benchDrain(), null, 2));
+}

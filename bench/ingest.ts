@@ -1,0 +1,36 @@
+/**
+ * Ingest: POST /events at full speed against Triggers (SQLite, every 201 fsync'd) and against a
+ * bare node:http server answering the same request, alternately, in the same run.
+ */
+import { hammer, type LoadResult } from './lib/load.js';
+import { startScript, startTriggers } from './lib/processes.js';
+import { round } from './lib/stats.js';
+
+export interface IngestReport {
+  triggers: LoadResult;
+  baseline: LoadResult;
+  ratio: number;
+}
+
+export async function benchIngest(options: { seconds?: number; connections?: number; env?: Record<string, string> } = {}): Promise<IngestReport> {
+  const seconds = options.seconds ?? 10;
+  const connections = options.connections ?? 64;
+
+  const baselineServer = await startScript('baselines/bareHttp.ts');
+  await hammer(`${baselineServer.url}/events`, { seconds: 1, connections });
+  const baseline = await hammer(`${baselineServer.url}/events`, { seconds, connections });
+  await baselineServer.stop();
+
+  const triggers = await startTriggers(options.env);
+  const headers = { 'x-api-key': triggers.apiKey };
+  await hammer(`${triggers.url}/events`, { seconds: 1, connections, headers });
+  const measured = await hammer(`${triggers.url}/events`, { seconds, connections, headers });
+  await triggers.stop();
+
+  return { triggers: measured, baseline, ratio: round(measured.requestsPerSecond / baseline.requestsPerSecond, 3) };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const report = await benchIngest();
+  console.log(JSON.stringify(report, null, 2));
+}

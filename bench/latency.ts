@@ -1,0 +1,80 @@
+/**
+ * Ingest → webhook latency at a steady rate: events are POSTed at `rate`/s, each carrying the
+ * time it was sent; the sink (another process on the same clock) records when the signed
+ * delivery arrived. The baseline is the same generator posting straight to the sink: the cost
+ * of one loopback HTTP hop, which Triggers pays twice (ingest and delivery).
+ */
+import { performance } from 'node:perf_hooks';
+import { Agent, request } from 'undici';
+import { resetSink, sinkStats } from './drain.js';
+import { startScript, startTriggers } from './lib/processes.js';
+import { round, summarize } from './lib/stats.js';
+
+export interface LatencyReport {
+  rate: number;
+  seconds: number;
+  triggers: { sent: number; delivered: number; p50: number; p90: number; p99: number; max: number };
+  baseline: { p50: number; p90: number; p99: number; max: number };
+}
+
+const now = (): number => performance.timeOrigin + performance.now();
+
+/** Sends `rate` requests a second for `seconds`, paced by the clock rather than by replies. */
+async function steadyLoad(url: string, rate: number, seconds: number, headers: Record<string, string>, envelope: boolean): Promise<number> {
+  const agent = new Agent({ connections: 64, keepAliveTimeout: 60_000 });
+  const total = rate * seconds;
+  const started = performance.now();
+  let sent = 0;
+  const inflight = new Set<Promise<void>>();
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
+    while (sent < due) {
+      sent++;
+      const event = { type: 'latency.probe', source: 'bench', payload: { n: sent, sent_at: now() } };
+      const body = JSON.stringify(envelope ? { id: `evt_${sent}`, created_at: new Date().toISOString(), ...event } : event);
+      const pending: Promise<void> = request(url, { method: 'POST', dispatcher: agent, body, headers: { 'content-type': 'application/json', ...headers } })
+        .then((response) => response.body.dump())
+        .catch(() => undefined)
+        .finally(() => inflight.delete(pending));
+      inflight.add(pending);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(inflight);
+  await agent.close();
+  return sent;
+}
+
+export async function benchLatency(options: { rate?: number; seconds?: number } = {}): Promise<LatencyReport> {
+  const rate = options.rate ?? 1000;
+  const seconds = options.seconds ?? 10;
+  const sink = await startScript('sink.ts');
+  try {
+    await steadyLoad(`${sink.url}/hook`, rate, seconds, {}, true);
+    const baseline = summarize((await sinkStats(sink)).latencies);
+    await resetSink(sink);
+
+    const triggers = await startTriggers({ TRIGGERS_WEBHOOK_URL: `${sink.url}/hook` });
+    const sent = await steadyLoad(`${triggers.url}/events`, rate, seconds, { 'x-api-key': triggers.apiKey }, false);
+    const deadline = Date.now() + 30_000;
+    let stats = await sinkStats(sink);
+    while (stats.count < sent && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stats = await sinkStats(sink);
+    }
+    await triggers.stop();
+    const measured = summarize(stats.latencies);
+    return {
+      rate,
+      seconds,
+      triggers: { sent, delivered: stats.count, p50: round(measured.p50), p90: round(measured.p90), p99: round(measured.p99), max: round(measured.max) },
+      baseline: { p50: round(baseline.p50), p90: round(baseline.p90), p99: round(baseline.p99), max: round(baseline.max) },
+    };
+  } finally {
+    await sink.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await benchLatency(), null, 2));
+}

@@ -1,0 +1,44 @@
+/**
+ * `npm run bench`: every benchmark, each beside its bare baseline measured in the same run, as a
+ * ratio. Results go to stdout as a table and to bench/results/<date>.json.
+ * Pick some with arguments: `npm run bench -- ingest latency`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { benchDrain } from './drain.js';
+import { benchIngest } from './ingest.js';
+import { benchLatency } from './latency.js';
+import { ROOT } from './lib/processes.js';
+
+const wanted = new Set(process.argv.slice(2));
+const all = wanted.size === 0;
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const results: Record<string, unknown> = { machine, date: new Date().toISOString() };
+const rows: string[][] = [];
+
+if (all || wanted.has('ingest')) {
+  const report = await benchIngest();
+  results.ingest = report;
+  rows.push(['ingest (SQLite, fsync per commit)', `${Math.round(report.triggers.requestsPerSecond)} events/s`, `bare node:http ${Math.round(report.baseline.requestsPerSecond)} req/s`, `${report.ratio}×`]);
+}
+if (all || wanted.has('drain')) {
+  const report = await benchDrain();
+  results.drain = report;
+  rows.push([`drain ${report.events} backlog → loopback sink`, `${report.triggers.perSecond} deliveries/s`, `raw undici ${report.baseline.perSecond} req/s`, `${report.ratio}×`]);
+}
+if (all || wanted.has('latency')) {
+  const report = await benchLatency();
+  results.latency = report;
+  rows.push([
+    `ingest → webhook at ${report.rate}/s`,
+    `p50 ${report.triggers.p50} ms, p99 ${report.triggers.p99} ms`,
+    `one direct hop p50 ${report.baseline.p50} ms, p99 ${report.baseline.p99} ms`,
+    `${report.triggers.delivered}/${report.triggers.sent} delivered`,
+  ]);
+}
+
+console.log(`\nmachine: ${machine}\n`);
+console.log('| benchmark | Triggers | baseline (same run) | ratio |\n| --- | --- | --- | --- |');
+for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+mkdirSync(`${ROOT}/bench/results`, { recursive: true });
+writeFileSync(`${ROOT}/bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`, `${JSON.stringify(results, null, 2)}\n`);
