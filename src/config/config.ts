@@ -79,8 +79,9 @@ function gatherEnv(options: LoadOptions): Env {
   const merged: Env = {};
   const dotenvPath = resolve(cwd, '.env');
   if (existsSync(dotenvPath)) Object.assign(merged, parseDotenv(readFileSync(dotenvPath)));
-  for (const [key, value] of Object.entries(env)) if (value !== undefined) merged[key] = value;
-  for (const [key, value] of Object.entries(options.overrides ?? {})) if (value !== undefined) merged[key] = value;
+  // An empty value counts as unset, so it neither hides a .env value nor overrides it.
+  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') merged[key] = value;
+  for (const [key, value] of Object.entries(options.overrides ?? {})) if (value !== undefined && value !== '') merged[key] = value;
   for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
 
   const secretsFile = merged.TRIGGERS_SECRETS_FILE;

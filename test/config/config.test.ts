@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/config.js';
+import { resolveSecrets } from '../../src/config/secrets.js';
+import { ConfigError } from '../../src/core/errors.js';
+
+const fresh = () => mkdtempSync(join(tmpdir(), 'triggers-config-'));
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const cwd = fresh();
+    const config = loadConfig({ env: {}, cwd });
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 8080);
+    assert.equal(config.database.kind, 'sqlite');
+    assert.equal(config.database.kind === 'sqlite' && config.database.path, join(cwd, 'data', 'triggers.db'));
+    assert.equal(config.maxEventsPerRun, 100);
+    assert.equal(config.retrySchedule.length, 11);
+    assert.equal(config.webhookUrl, null);
+    assert.equal(config.allowPrivateTargets, false);
+    assert.equal(config.bodyLimitBytes, 1024 * 1024);
+  });
+
+  it('treats empty variables as unset and reads .env beneath the environment', () => {
+    const cwd = fresh();
+    writeFileSync(join(cwd, '.env'), 'TRIGGERS_PORT=9000\nTRIGGERS_MAX_EVENTS_PER_RUN=7\n');
+    const config = loadConfig({ env: { TRIGGERS_PORT: '', TRIGGERS_MAX_EVENTS_PER_RUN: '9' }, cwd });
+    assert.equal(config.port, 9000);
+    assert.equal(config.maxEventsPerRun, 9);
+  });
+
+  it('reads the seed secrets JSON, with variables winning', () => {
+    const cwd = fresh();
+    writeFileSync(
+      join(cwd, 'secrets.json'),
+      JSON.stringify({ zapier_api_key: 'seed-api-key', zapier_webhook_url: 'https://hooks.example.com/x', jwt_secret: 'seed-jwt-secret-0123456789' }),
+    );
+    const config = loadConfig({ env: { TRIGGERS_SECRETS_FILE: 'secrets.json', TRIGGERS_JWT_SECRET: 'env-jwt-secret-0123456789' }, cwd });
+    assert.equal(config.apiKey, 'seed-api-key');
+    assert.equal(config.webhookUrl, 'https://hooks.example.com/x');
+    assert.equal(config.jwtSecret, 'env-jwt-secret-0123456789');
+  });
+
+  it('stops on invalid settings with a message naming the setting', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ TRIGGERS_PORT: 'eighty' }, 'TRIGGERS_PORT'],
+      [{ TRIGGERS_PORT: '70000' }, 'TRIGGERS_PORT'],
+      [{ TRIGGERS_DATABASE_URL: 'mysql://x' }, 'TRIGGERS_DATABASE_URL'],
+      [{ TRIGGERS_RETRY_SCHEDULE: '1s,often' }, 'TRIGGERS_RETRY_SCHEDULE'],
+      [{ TRIGGERS_WEBHOOK_URL: 'not a url' }, 'TRIGGERS_WEBHOOK_URL'],
+      [{ TRIGGERS_WEBHOOK_SECRET: 'plain' }, 'TRIGGERS_WEBHOOK_SECRET'],
+      [{ TRIGGERS_ALLOW_PRIVATE_TARGETS: 'maybe' }, 'TRIGGERS_ALLOW_PRIVATE_TARGETS'],
+      [{ TRIGGERS_SECRETS_FILE: 'missing.json' }, 'TRIGGERS_SECRETS_FILE'],
+      [{ TRIGGERS_ROLE: 'worker' }, 'TRIGGERS_ROLE'],
+      [{ TRIGGERS_BODY_LIMIT: 'huge' }, 'TRIGGERS_BODY_LIMIT'],
+    ];
+    for (const [env, setting] of cases) {
+      assert.throws(
+        () => loadConfig({ env, cwd: fresh() }),
+        (error: unknown) => error instanceof ConfigError && error.setting === setting,
+        setting,
+      );
+    }
+  });
+
+  it('generates secrets on first start, saves them privately, and reads them back', () => {
+    const cwd = fresh();
+    const first = resolveSecrets(loadConfig({ env: {}, cwd }));
+    assert.deepEqual(first.generated.sort(), ['api_key', 'jwt_secret', 'webhook_secret']);
+    assert.match(first.config.webhookSecret, /^whsec_/);
+    assert.equal(statSync(first.file).mode & 0o777, 0o600);
+    const saved = JSON.parse(readFileSync(first.file, 'utf8')) as Record<string, string>;
+    assert.equal(saved.zapier_api_key, first.config.apiKey);
+    const second = resolveSecrets(loadConfig({ env: {}, cwd }));
+    assert.deepEqual(second.generated, []);
+    assert.equal(second.config.apiKey, first.config.apiKey);
+    assert.equal(second.config.jwtSecret, first.config.jwtSecret);
+  });
+});
