@@ -1,0 +1,71 @@
+/**
+ * The PostgreSQL backend, for a fleet: `openPostgresStore(url)` connects a pool, applies pending
+ * migrations (safe from many processes at once) and returns a Store. Every table lives in
+ * `schema` (default `public`), created if missing.
+ *
+ *   index.ts          options, wiring
+ *   postgresStore.ts  the Store verbs → queries/
+ *   queries/*.ts      one hot query per file, parameters named in its header
+ *   migrations/       numbered, append-only SQL, each in its own transaction
+ *   groupCommit.ts    concurrent appends / settlements → one transaction
+ *   notify.ts         LISTEN/NOTIFY wake-ups across processes
+ *   pool.ts           the pool, timeouts, outage → UnavailableError
+ */
+import type { StoreOptions } from '../store.js';
+import { channelFor, Notifier } from './notify.js';
+import { connectionConfig, Database, SCHEMA_PATTERN } from './pool.js';
+import { PostgresStore } from './postgresStore.js';
+import { activeSubscriptionIds } from './queries/subscriptions.js';
+import { typeParsers } from './rows.js';
+
+export interface PostgresStoreOptions extends StoreOptions {
+  /** Where the tables live; created if missing. Lowercase letters, digits and `_`. */
+  schema?: string;
+  /** Connections in this process's pool (the LISTEN connection comes on top). Default 10. */
+  poolSize?: number;
+  /** Give up connecting after this long (→ UnavailableError). Default 3,000 ms. */
+  connectTimeoutMs?: number;
+  /** Cancel any statement running longer than this (→ UnavailableError). Default 30,000 ms. */
+  statementTimeoutMs?: number;
+  /** Apply pending migrations on open. Default true. */
+  migrate?: boolean;
+  /** Told about connection trouble the store recovers from by itself (idle client lost…). */
+  onError?: (error: Error) => void;
+}
+
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const schema = options.schema ?? 'public';
+  if (!SCHEMA_PATTERN.test(schema)) {
+    throw new TypeError(`schema ${JSON.stringify(schema)}: use lowercase letters, digits and _, starting with a letter or _`);
+  }
+  const onError = options.onError ?? (() => {});
+  const settings = {
+    url,
+    schema,
+    connectTimeoutMs: options.connectTimeoutMs ?? 3_000,
+    statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
+  };
+  const db = new Database({ ...settings, size: options.poolSize ?? 10, onError, types: typeParsers });
+  const notifier = new Notifier({
+    channel: channelFor(schema),
+    connection: { ...connectionConfig(settings), types: typeParsers },
+    activeSubscriptions: () => activeSubscriptionIds(db),
+    onError,
+  });
+  const store = new PostgresStore(db, notifier, options.clock ?? Date.now, {
+    maxEventsPerCommit: 2_000,
+    maxSettlementsPerCommit: 2_000,
+    maxInFlight: 3,
+  });
+  if (options.migrate ?? true) {
+    try {
+      await store.migrate();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+  return store;
+}
+
+export { PostgresStore };

@@ -1,0 +1,181 @@
+/**
+ * Wake-ups across processes with LISTEN/NOTIFY.
+ *
+ * A write that makes deliveries due (append, replay) calls `notifyInTransaction`: the NOTIFY is
+ * queued inside the writer's transaction, so PostgreSQL sends it only if and when it commits.
+ * Each process keeps one dedicated connection LISTENing on the channel and hands the ids to its
+ * `onDeliveriesReady` listeners. The writing process calls its own listeners directly right
+ * after the commit (no round trip through the server) and ignores its own notifications, which
+ * carry its origin id.
+ *
+ * Listener connection states:
+ *
+ *   idle ──first listener──► connecting ──LISTEN ok──► listening
+ *                                ▲                         │ error / server restart
+ *                                └──── backoff (≤ 5 s) ◄───┘
+ *                    on reconnect: every listener is called with every active subscription,
+ *                    since notifications sent while the connection was down are lost.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { Queryable } from './pool.js';
+
+type Listener = (subscriptionIds: string[]) => void;
+
+/** NOTIFY payloads must stay under 8,000 bytes. */
+const MAX_PAYLOAD = 7_000;
+const MAX_BACKOFF_MS = 5_000;
+
+export function channelFor(schema: string): string {
+  return schema === 'public' ? 'triggers_ready' : `triggers_ready.${schema}`;
+}
+
+export interface NotifierOptions {
+  channel: string;
+  connection: pg.ClientConfig;
+  /** The ids to wake everyone with after a reconnect. */
+  activeSubscriptions: () => Promise<string[]>;
+  onError: (error: Error) => void;
+}
+
+export class Notifier {
+  /** Tags this process's notifications so it can skip them when they come back. */
+  readonly origin = randomBytes(6).toString('base64url');
+  private readonly listeners = new Set<Listener>();
+  private client: pg.Client | null = null;
+  private state: 'idle' | 'connecting' | 'listening' | 'closed' = 'idle';
+  private backoffMs = 100;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private connectedOnce = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(private readonly options: NotifierOptions) {}
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    if (this.state === 'idle') void this.connect();
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Resolves once the LISTEN connection is up (for tests and orderly starts). */
+  listening(): Promise<void> {
+    if (this.state === 'listening') return Promise.resolve();
+    if (this.state === 'idle') void this.connect();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Queues the NOTIFY in the caller's transaction; sent on commit. */
+  async notifyInTransaction(client: Queryable, subscriptionIds: Iterable<string>): Promise<void> {
+    for (const payload of this.payloads([...subscriptionIds])) {
+      await client.query('SELECT pg_notify($1, $2)', [this.options.channel, payload]);
+    }
+  }
+
+  /** Calls this process's listeners (after the write committed). */
+  emitLocal(subscriptionIds: Iterable<string>): void {
+    const ids = [...subscriptionIds];
+    if (ids.length > 0) this.emit(ids);
+  }
+
+  async close(): Promise<void> {
+    this.state = 'closed';
+    this.listeners.clear();
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = null;
+    if (client !== null) await client.end().catch(() => {});
+    for (const waiter of this.waiters.splice(0)) waiter();
+  }
+
+  private payloads(ids: string[]): string[] {
+    const out: string[] = [];
+    let chunk: string[] = [];
+    let size = 0;
+    for (const id of ids) {
+      if (size + id.length + 3 > MAX_PAYLOAD && chunk.length > 0) {
+        out.push(JSON.stringify({ o: this.origin, s: chunk }));
+        chunk = [];
+        size = 0;
+      }
+      chunk.push(id);
+      size += id.length + 3;
+    }
+    if (chunk.length > 0) out.push(JSON.stringify({ o: this.origin, s: chunk }));
+    return out;
+  }
+
+  private emit(ids: string[]): void {
+    for (const listener of [...this.listeners]) {
+      try {
+        listener(ids);
+      } catch (error) {
+        this.options.onError(error as Error);
+      }
+    }
+  }
+
+  private async connect(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'connecting';
+    const client = new pg.Client(this.options.connection);
+    this.client = client;
+    client.on('error', (error) => this.lost(client, error));
+    client.on('end', () => this.lost(client, new Error('LISTEN connection ended')));
+    client.on('notification', (message) => this.received(message.payload));
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.options.channel}"`);
+    } catch (error) {
+      this.lost(client, error as Error);
+      return;
+    }
+    if (this.client !== client) {
+      // Closed (or replaced) while connecting.
+      await client.end().catch(() => {});
+      return;
+    }
+    this.state = 'listening';
+    this.backoffMs = 100;
+    for (const waiter of this.waiters.splice(0)) waiter();
+    if (this.connectedOnce) void this.wakeEveryone();
+    this.connectedOnce = true;
+  }
+
+  private received(payload: string | undefined): void {
+    if (payload === undefined) return;
+    try {
+      const message = JSON.parse(payload) as { o?: string; s?: unknown };
+      if (message.o === this.origin || !Array.isArray(message.s)) return;
+      const ids = message.s.filter((id): id is string => typeof id === 'string');
+      if (ids.length > 0) this.emit(ids);
+    } catch {
+      // Not ours: someone else NOTIFYing on the channel by hand.
+    }
+  }
+
+  private lost(client: pg.Client, error: Error): void {
+    if (this.client !== client || this.state === 'closed') return;
+    this.client = null;
+    this.state = 'connecting';
+    this.options.onError(error);
+    client.end().catch(() => {});
+    const delay = this.backoffMs;
+    this.backoffMs = Math.min(MAX_BACKOFF_MS, this.backoffMs * 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.connect();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private async wakeEveryone(): Promise<void> {
+    try {
+      const ids = await this.options.activeSubscriptions();
+      if (ids.length > 0) this.emit(ids);
+    } catch (error) {
+      this.options.onError(error as Error);
+    }
+  }
+}

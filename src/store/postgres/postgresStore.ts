@@ -1,0 +1,215 @@
+/**
+ * The PostgreSQL Store: any number of processes share one database. Appends and settlements go
+ * through group commits (one transaction per batch of concurrent calls); claims are a single
+ * `FOR UPDATE SKIP LOCKED` statement; everything else is one or two statements on the pool.
+ * Wake-ups reach every process through LISTEN/NOTIFY (notify.ts). The SQL lives in queries/,
+ * one verb per file; this class only wires verbs to them.
+ */
+import type {
+  AppendRequest,
+  AppendResult,
+  ClaimedDelivery,
+  EpochMs,
+  EventWithDeliveries,
+  NewSubscription,
+  SettleResult,
+  Settlement,
+  Subscription,
+  SubscriptionPatch,
+} from '../../core/types.js';
+import type {
+  AckResult,
+  ClaimQuery,
+  DeadLetter,
+  DeadLetterQuery,
+  EventQuery,
+  EventSummary,
+  InboxItem,
+  InboxQuery,
+  Page,
+  ReplayFilter,
+  Store,
+  StoreCapabilities,
+  StoreStats,
+} from '../store.js';
+import { GroupCommit } from './groupCommit.js';
+import { migrate } from './migrate.js';
+import type { Notifier } from './notify.js';
+import type { Database } from './pool.js';
+import { ackEvent } from './queries/ackEvent.js';
+import { appendEvents } from './queries/appendEvents.js';
+import { claimDeliveries } from './queries/claimDeliveries.js';
+import { deleteEvent, getEvent } from './queries/events.js';
+import { extendLeases } from './queries/extendLeases.js';
+import { listDeadLetters } from './queries/listDeadLetters.js';
+import { listEvents } from './queries/listEvents.js';
+import { listInbox } from './queries/listInbox.js';
+import { nextDueAt } from './queries/nextDueAt.js';
+import { replayDeliveries } from './queries/replayDeliveries.js';
+import { settleDeliveries } from './queries/settleDeliveries.js';
+import { stats } from './queries/stats.js';
+import * as subscriptions from './queries/subscriptions.js';
+
+export interface GroupCommitTuning {
+  /** Events per append transaction, at most (one request is never split). */
+  maxEventsPerCommit: number;
+  /** Settlements per settle transaction, at most. */
+  maxSettlementsPerCommit: number;
+  /** Batch transactions of one kind running at once, per process. */
+  maxInFlight: number;
+}
+
+export class PostgresStore implements Store {
+  readonly capabilities: StoreCapabilities = { crossProcessWakeups: true, multiProcess: true };
+  private readonly appends: GroupCommit<AppendRequest, AppendResult>;
+  private readonly settles: GroupCommit<Settlement[], SettleResult[]>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly notifier: Notifier,
+    private readonly clock: () => EpochMs,
+    tuning: GroupCommitTuning,
+  ) {
+    this.appends = new GroupCommit({
+      commit: (batch) => this.commitAppends(batch),
+      weight: (request) => Math.max(1, request.events.length),
+      maxWeight: tuning.maxEventsPerCommit,
+      maxInFlight: tuning.maxInFlight,
+    });
+    this.settles = new GroupCommit({
+      commit: (batch) => this.commitSettles(batch),
+      weight: (settlements) => Math.max(1, settlements.length),
+      maxWeight: tuning.maxSettlementsPerCommit,
+      maxInFlight: tuning.maxInFlight,
+    });
+  }
+
+  migrate(): Promise<void> {
+    return migrate(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.notifier.close();
+    await this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('SELECT 1');
+  }
+
+  /** Resolves once this process's LISTEN connection is up; wake-ups from others arrive after. */
+  listening(): Promise<void> {
+    return this.notifier.listening();
+  }
+
+  // ── events ──────────────────────────────────────────────────────────────────────────────
+  append(request: AppendRequest): Promise<AppendResult> {
+    return this.appends.submit(request);
+  }
+
+  getEvent(id: string): Promise<EventWithDeliveries | null> {
+    return getEvent(this.db, id);
+  }
+
+  listEvents(query: EventQuery): Promise<Page<EventSummary>> {
+    return listEvents(this.db, query);
+  }
+
+  deleteEvent(id: string): Promise<boolean> {
+    return deleteEvent(this.db, id);
+  }
+
+  // ── subscriptions ───────────────────────────────────────────────────────────────────────
+  createSubscription(subscription: NewSubscription): Promise<Subscription> {
+    return subscriptions.createSubscription(this.db, subscription, this.clock());
+  }
+
+  getSubscription(id: string): Promise<Subscription | null> {
+    return subscriptions.getSubscription(this.db, id);
+  }
+
+  listSubscriptions(): Promise<Subscription[]> {
+    return subscriptions.listSubscriptions(this.db);
+  }
+
+  updateSubscription(id: string, patch: SubscriptionPatch): Promise<Subscription | null> {
+    return this.db.transaction((client) => subscriptions.updateSubscription(client, id, patch, this.clock()));
+  }
+
+  deleteSubscription(id: string): Promise<boolean> {
+    return this.db.transaction((client) => subscriptions.deleteSubscription(client, id));
+  }
+
+  // ── inbox ───────────────────────────────────────────────────────────────────────────────
+  listInbox(query: InboxQuery): Promise<Page<InboxItem>> {
+    return listInbox(this.db, query);
+  }
+
+  ackEvent(subscriptionId: string, eventId: string): Promise<AckResult> {
+    return ackEvent(this.db, subscriptionId, eventId, this.clock());
+  }
+
+  claim(query: ClaimQuery): Promise<ClaimedDelivery[]> {
+    return claimDeliveries(this.db, query, this.clock());
+  }
+
+  extendLeases(leases: { delivery_id: string; lease_token: string }[], leaseMs: number): Promise<string[]> {
+    return extendLeases(this.db, leases, leaseMs, this.clock());
+  }
+
+  async settle(settlements: Settlement[]): Promise<SettleResult[]> {
+    if (settlements.length === 0) return [];
+    return this.settles.submit(settlements);
+  }
+
+  nextDueAt(subscriptionId: string): Promise<EpochMs | null> {
+    return nextDueAt(this.db, subscriptionId);
+  }
+
+  onDeliveriesReady(listener: (subscriptionIds: string[]) => void): () => void {
+    return this.notifier.subscribe(listener);
+  }
+
+  // ── dead letters ────────────────────────────────────────────────────────────────────────
+  listDeadLetters(query: DeadLetterQuery): Promise<Page<DeadLetter>> {
+    return listDeadLetters(this.db, query);
+  }
+
+  async replay(filter: ReplayFilter): Promise<number> {
+    const woken = await this.db.transaction(async (client) => {
+      const ids = await replayDeliveries(client, filter, this.clock());
+      const unique = new Set(ids);
+      await this.notifier.notifyInTransaction(client, unique);
+      return { count: ids.length, unique };
+    });
+    this.notifier.emitLocal(woken.unique);
+    return woken.count;
+  }
+
+  stats(): Promise<StoreStats> {
+    return stats(this.db);
+  }
+
+  // ── group commits ───────────────────────────────────────────────────────────────────────
+  private async commitAppends(batch: AppendRequest[]): Promise<AppendResult[]> {
+    const { results, woken } = await this.db.transaction(async (client) => {
+      const appended = await appendEvents(client, batch, this.clock());
+      await this.notifier.notifyInTransaction(client, appended.woken);
+      return appended;
+    });
+    this.notifier.emitLocal(woken);
+    return results;
+  }
+
+  private async commitSettles(batch: Settlement[][]): Promise<SettleResult[][]> {
+    const flat = batch.flat();
+    const results = await this.db.transaction((client) => settleDeliveries(client, flat, this.clock()));
+    const out: SettleResult[][] = [];
+    let offset = 0;
+    for (const settlements of batch) {
+      out.push(results.slice(offset, offset + settlements.length));
+      offset += settlements.length;
+    }
+    return out;
+  }
+}
