@@ -1,0 +1,89 @@
+/**
+ * Dead letters: deliveries that failed for good (schedule used up, permanent 4xx, 410).
+ * They are kept until replayed — one by one (`/deliveries/{id}/replay`) or in bulk here —
+ * which puts them back to pending, due now, with a fresh retry schedule.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from './context.js';
+import { emptyBodyIsObject } from './deliveries.js';
+import { filterParam, idParam, limitParam, q, timeParam } from './query.js';
+import { commonErrors, deadLetterSchema, pageOf, subscriptionIdSchema } from './schemas.js';
+import { deadLetter } from './serialize.js';
+
+interface DeadLetterFilter {
+  subscription?: string;
+  type?: string;
+  since?: string | number;
+  until?: string | number;
+}
+
+export async function deadLetterRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const { store, logger } = ctx;
+
+  app.get<{ Querystring: DeadLetterFilter & { limit?: string; cursor?: string } }>(
+    '/dead-letters',
+    {
+      schema: {
+        tags: ['dead letters'],
+        summary: 'List dead-lettered deliveries with their events',
+        querystring: {
+          type: 'object',
+          properties: {
+            subscription: q.text('Subscription id.'),
+            type: q.text('Event-type filter.'),
+            since: q.time('Failed at or after'),
+            until: q.time('Failed before'),
+            limit: q.limit(1000, 50),
+            cursor: q.cursor,
+          },
+        },
+        response: { 200: pageOf(deadLetterSchema), ...commonErrors() },
+      },
+    },
+    async (request) => {
+      const query = request.query;
+      const page = await store.listDeadLetters({
+        limit: limitParam(query.limit, 50, 1000),
+        after: query.cursor || null,
+        subscription_id: query.subscription ? idParam(query.subscription, 'subscription') : undefined,
+        type: filterParam(query.type),
+        since: timeParam(query.since, 'since'),
+        until: timeParam(query.until, 'until'),
+      });
+      return { data: page.items.map(deadLetter), next_cursor: page.next_cursor };
+    },
+  );
+
+  app.post<{ Body: DeadLetterFilter }>(
+    '/dead-letters/replay',
+    {
+      preValidation: emptyBodyIsObject,
+      schema: {
+        tags: ['dead letters'],
+        summary: 'Replay dead letters in bulk',
+        description: 'Every failed delivery matching all the given filters (none: all of them).',
+        body: {
+          type: 'object',
+          properties: {
+            subscription: subscriptionIdSchema,
+            type: { type: 'string', maxLength: 200, description: 'Event-type filter.' },
+            since: { type: ['string', 'number'], description: 'ISO 8601 time or milliseconds since the epoch.' },
+            until: { type: ['string', 'number'], description: 'ISO 8601 time or milliseconds since the epoch.' },
+          },
+        },
+        response: { 200: { type: 'object', properties: { replayed: { type: 'integer' } } }, ...commonErrors(415) },
+      },
+    },
+    async (request) => {
+      const body = request.body;
+      const replayed = await store.replay({
+        subscription_id: body.subscription,
+        type: filterParam(body.type),
+        since: timeParam(body.since, 'since'),
+        until: timeParam(body.until, 'until'),
+      });
+      if (replayed > 0) logger.info({ replayed, subscription: body.subscription }, 'dead letters replayed');
+      return { replayed };
+    },
+  );
+}

@@ -1,0 +1,128 @@
+/**
+ * The one place errors become responses. Whatever goes wrong — a TriggersError thrown on
+ * purpose, fastify rejecting a body, a route nobody registered — the client gets
+ * `{ "error": { "code", "message" } }` with a 4xx/5xx status. Bad input is always a 4xx; only a
+ * bug or a storage failure is a 5xx, and storage failures say when to retry.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { TriggersError, UnavailableError } from '../core/errors.js';
+import type { Logger } from '../observability/logger.js';
+
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+export const errorBody = (code: string, message: string): ErrorBody => ({ error: { code, message } });
+
+/** Fastify's own error codes for bad input, and what we call them. */
+const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'Unsupported content-type; send application/json' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_request' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'Body is empty but content-type is application/json' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'Body is not valid JSON' },
+  FST_ERR_BAD_URL: { status: 400, code: 'invalid_request', message: 'Malformed URL' },
+  FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'invalid_request' },
+};
+
+const STATUS_CODES: Record<number, string> = {
+  400: 'invalid_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  408: 'request_timeout',
+  409: 'conflict',
+  411: 'length_required',
+  413: 'payload_too_large',
+  414: 'uri_too_long',
+  415: 'unsupported_media_type',
+  429: 'too_many_requests',
+  431: 'headers_too_large',
+  503: 'unavailable',
+};
+
+interface Mapped {
+  status: number;
+  code: string;
+  message: string;
+  retryAfter?: number;
+}
+
+function classify(error: unknown): Mapped {
+  if (error instanceof UnavailableError) {
+    return { status: 503, code: error.code, message: error.message, retryAfter: error.retryAfterSeconds };
+  }
+  if (error instanceof TriggersError) return { status: error.status, code: error.code, message: error.message };
+  const fastifyError = error as Partial<FastifyError> & { validation?: unknown };
+  if (fastifyError.validation) {
+    return { status: 400, code: 'invalid_request', message: fastifyError.message ?? 'Invalid request' };
+  }
+  const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (known) return { status: known.status, code: known.code, message: known.message ?? fastifyError.message ?? known.code };
+  // JSON parse errors surface as SyntaxError with a 400 status (proto poisoning and the like).
+  if (error instanceof SyntaxError) return { status: 400, code: 'invalid_json', message: 'Body is not valid JSON' };
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, code: STATUS_CODES[status] ?? 'invalid_request', message: fastifyError.message ?? 'Bad request' };
+  }
+  return { status: 500, code: 'internal_error', message: 'Internal server error' };
+}
+
+export function sendError(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, message));
+}
+
+/**
+ * Routes registered so far, as (method, path regex) pairs, so a request for a known path with
+ * the wrong method can be answered 405 with an `Allow` header instead of a bare 404.
+ */
+export class RouteTable {
+  private readonly routes: { method: string; regex: RegExp }[] = [];
+
+  add(methods: string | string[], url: string): void {
+    const pattern = url
+      .split('/')
+      .map((segment) => {
+        if (segment === '*') return '.*';
+        if (segment.startsWith(':')) return '[^/]+';
+        return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      })
+      .join('/');
+    const regex = new RegExp(`^${pattern}/?$`);
+    for (const method of Array.isArray(methods) ? methods : [methods]) this.routes.push({ method, regex });
+  }
+
+  allowed(path: string): string[] {
+    const methods = new Set<string>();
+    for (const route of this.routes) if (route.regex.test(path)) methods.add(route.method);
+    return [...methods];
+  }
+}
+
+export function installErrorHandling(app: FastifyInstance, logger: Logger, routes: RouteTable): void {
+  app.addHook('onRoute', (route) => {
+    routes.add(route.method as string | string[], route.url);
+  });
+
+  app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const mapped = classify(error);
+    if (mapped.status >= 500) {
+      if (mapped.status === 503) logger.warn({ err: error, url: request.url }, 'storage unavailable');
+      else logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
+    }
+    if (mapped.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(mapped.retryAfter))));
+    return sendError(reply, mapped.status, mapped.code, mapped.message);
+  });
+
+  app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
+    const path = (request.url.split('?')[0] ?? '/').slice(0, 200);
+    const allowed = routes.allowed(path).filter((method) => method !== request.method);
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(reply, 405, 'method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`);
+    }
+    return sendError(reply, 404, 'route_not_found', `No route ${request.method} ${path}`);
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * The HTTP API: `buildApi` assembles a fastify server (not listening; the caller listens) from
+ * one module per resource. Order matters in three places: the OpenAPI collector is registered
+ * before any route, the error handling and the auth guard before the routes they cover, and
+ * the request-body parsers are set once here (JSON everywhere, forms only on `/token`).
+ *
+ * Other parts of Triggers add their own routes to the returned instance (the console at `/`,
+ * the receiver at `/receiver/*`); the auth guard already treats those paths as open (see
+ * `PUBLIC_ROUTES` in auth.ts, or mark a route `config: { public: true }`).
+ */
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { authGuard, Authenticator, tokenRoutes } from './auth.js';
+import { ClaimMemory } from './claims.js';
+import type { ApiContext, ApiDeps } from './context.js';
+import { deadLetterRoutes } from './deadLetters.js';
+import { deliveryRoutes } from './deliveries.js';
+import { installErrorHandling, RouteTable } from './errors.js';
+import { eventRoutes } from './events.js';
+import { healthRoutes } from './health.js';
+import { inboxRoutes } from './inbox.js';
+import { metricsRoutes } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
+import { subscriptionRoutes } from './subscriptions.js';
+
+export type { ApiContext, ApiDeps } from './context.js';
+export { isPublicRoute, PUBLIC_ROUTES } from './auth.js';
+export { errorBody, sendError } from './errors.js';
+
+export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
+  const { config, logger } = deps;
+  const ctx: ApiContext = {
+    config,
+    store: deps.store,
+    metrics: deps.metrics,
+    logger,
+    role: deps.role ?? config.role,
+    clock: deps.clock ?? Date.now,
+    claims: new ClaimMemory(),
+  };
+
+  const app = Fastify({
+    loggerInstance: logger,
+    // Per-request log lines would cost more than the ingest itself; errors are logged in errors.ts.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimitBytes,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
+    // No type coercion: a number is never silently accepted as a string (query values are
+    // converted explicitly, see query.ts).
+    ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true } },
+  }) as unknown as FastifyInstance;
+
+  // JSON only (forms on /token are added in its own scope). An empty JSON body reads as no
+  // body, so `POST …/disable` with a JSON content-type and nothing else is fine.
+  app.removeContentTypeParser('text/plain');
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '')) {
+      done(null, undefined);
+      return;
+    }
+    json(request, body as string, done);
+  });
+
+  installErrorHandling(app, logger, new RouteTable());
+  await registerOpenApi(app, { serverUrl: config.apiUrl });
+
+  const auth = new Authenticator(ctx);
+  app.addHook('onRequest', authGuard(ctx, auth));
+
+  await app.register(async (scope) => healthRoutes(scope, ctx));
+  await app.register(async (scope) => metricsRoutes(scope, ctx));
+  if (ctx.role !== 'dispatcher') {
+    await tokenRoutes(app, ctx, auth);
+    await app.register(async (scope) => eventRoutes(scope, ctx));
+    await app.register(async (scope) => inboxRoutes(scope, ctx));
+    await app.register(async (scope) => deliveryRoutes(scope, ctx));
+    await app.register(async (scope) => subscriptionRoutes(scope, ctx));
+    await app.register(async (scope) => deadLetterRoutes(scope, ctx));
+  }
+  return app;
+}

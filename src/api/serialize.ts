@@ -1,0 +1,98 @@
+/**
+ * Store types → API JSON. Inside Triggers times are epoch milliseconds; on the wire they are
+ * ISO 8601 strings (UTC). A subscription's `secrets` list becomes `secret` (the current one)
+ * and `previous_secrets` (rotated-out ones still signing).
+ */
+import type {
+  Attempt,
+  ClaimedDelivery,
+  Delivery,
+  DeliveryWithAttempts,
+  EpochMs,
+  Event,
+  EventWithDeliveries,
+  Subscription,
+} from '../core/types.js';
+import type { DeadLetter, EventSummary, InboxItem } from '../store/store.js';
+
+export const iso = (ms: EpochMs): string => new Date(ms).toISOString();
+export const isoOrNull = (ms: EpochMs | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+export const envelope = (event: Event) => ({
+  id: event.id,
+  type: event.type,
+  source: event.source,
+  created_at: iso(event.created_at),
+  payload: event.payload,
+});
+
+export const eventSummary = (event: EventSummary) => ({ ...envelope(event), status: event.status });
+
+export const attempt = (a: Attempt) => ({
+  n: a.n,
+  at: iso(a.at),
+  duration_ms: a.duration_ms,
+  status_code: a.status_code,
+  error: a.error,
+  response: a.response,
+});
+
+export const delivery = (d: Delivery) => ({
+  id: d.id,
+  event_id: d.event_id,
+  subscription_id: d.subscription_id,
+  status: d.status,
+  attempts_count: d.attempts_count,
+  next_attempt_at: isoOrNull(d.next_attempt_at),
+  last_status_code: d.last_status_code,
+  last_error: d.last_error,
+  latency_ms: d.latency_ms,
+  created_at: iso(d.created_at),
+  updated_at: iso(d.updated_at),
+  delivered_at: isoOrNull(d.delivered_at),
+});
+
+export const deliveryWithAttempts = (d: DeliveryWithAttempts) => ({ ...delivery(d), attempts: d.attempts.map(attempt) });
+
+export const eventDetail = (event: EventWithDeliveries) => ({
+  ...eventSummary(event),
+  deliveries: event.deliveries.map(deliveryWithAttempts),
+});
+
+export const deadLetter = (d: DeadLetter) => ({ ...delivery(d), event: envelope(d.event) });
+
+export const inboxItem = (item: InboxItem) => ({
+  ...envelope(item),
+  status: 'pending' as const,
+  attempts: item.attempts_count,
+  delivery_id: item.delivery_id,
+});
+
+export const claimed = (c: ClaimedDelivery) => ({
+  delivery_id: c.delivery_id,
+  subscription_id: c.subscription_id,
+  attempt: c.attempt,
+  retry_index: c.retry_index,
+  lease_token: c.lease_token,
+  lease_expires_at: iso(c.lease_expires_at),
+  event: envelope(c.event),
+});
+
+export function subscription(s: Subscription, now: EpochMs) {
+  const current = s.secrets.find((secret) => secret.expires_at === null) ?? s.secrets[0];
+  return {
+    id: s.id,
+    url: s.url,
+    event_types: s.event_types,
+    status: s.status,
+    secret: current?.secret ?? '',
+    previous_secrets: s.secrets
+      .filter((secret) => secret !== current && secret.expires_at !== null && secret.expires_at > now)
+      .map((secret) => ({ secret: secret.secret, expires_at: iso(secret.expires_at as EpochMs) })),
+    description: s.description,
+    metadata: s.metadata,
+    disabled_reason: s.disabled_reason,
+    created_at: iso(s.created_at),
+    updated_at: iso(s.updated_at),
+  };
+}

@@ -1,0 +1,230 @@
+/**
+ * Subscriptions: where events go. A URL is checked when set (no private or loopback targets
+ * unless allowed; the built-in receiver on this server's own origin is always allowed), and
+ * filters are checked before they are stored. Rotating a secret keeps the previous one
+ * signing for 24 hours so receivers can switch without dropping a request.
+ *
+ *   active ── disable / 410 Gone ──► disabled ── enable ──► active
+ */
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError, ValidationError } from '../core/errors.js';
+import { newSubscriptionId } from '../core/ids.js';
+import { generateSecret, isValidSecret } from '../core/signing.js';
+import { checkTargetUrl, parseTargetUrl } from '../core/targets.js';
+import type { EpochMs, SigningSecret, Subscription, SubscriptionPatch } from '../core/types.js';
+import type { ApiContext } from './context.js';
+import { emptyBodyIsObject } from './deliveries.js';
+import { idParam } from './query.js';
+import { commonErrors, eventFilterSchema, idParam as idParamSchema, subscriptionSchema } from './schemas.js';
+import { subscription as serialize } from './serialize.js';
+
+export const PREVIOUS_SECRET_TTL_MS = 24 * 3_600_000;
+/** Secrets kept on a subscription at once (the current one and recent rotations). */
+const MAX_SECRETS = 5;
+
+interface SubscriptionBody {
+  id?: string;
+  url?: string | null;
+  event_types?: string[];
+  secret?: string;
+  description?: string | null;
+  metadata?: Record<string, string>;
+  status?: 'active' | 'disabled';
+}
+
+const fields = {
+  url: { type: ['string', 'null'], maxLength: 2048, description: 'http(s) URL to push to; null for a pull-only inbox.' },
+  event_types: { type: 'array', minItems: 1, maxItems: 100, items: eventFilterSchema, description: 'Default `["*"]`.' },
+  description: { type: ['string', 'null'], maxLength: 1000 },
+  metadata: {
+    type: 'object',
+    maxProperties: 50,
+    additionalProperties: { type: 'string', maxLength: 1000 },
+    description: 'Free-form string labels.',
+  },
+} as const;
+
+const secretField = { type: 'string', maxLength: 200, description: '`whsec_` + base64 of 16 to 64 bytes; generated when absent.' } as const;
+
+function checkSecret(secret: string | undefined): void {
+  if (secret !== undefined && !isValidSecret(secret)) {
+    throw new ValidationError('secret must be whsec_ followed by base64 of 16 to 64 bytes', undefined, 'invalid_secret');
+  }
+}
+
+export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const { store, clock, config } = ctx;
+  const ownOrigin = new URL(config.apiUrl).origin;
+
+  /** Refuses URLs that point inside the network, except the built-in receiver on this server. */
+  async function checkUrl(url: string | null | undefined): Promise<void> {
+    if (url === null || url === undefined) return;
+    const parsed = parseTargetUrl(url);
+    const isOwnReceiver = parsed.origin === ownOrigin && parsed.pathname.startsWith('/receiver/');
+    await checkTargetUrl(url, { allowPrivate: config.allowPrivateTargets, exemptOrigins: isOwnReceiver ? [ownOrigin] : [] });
+  }
+
+  async function load(id: string): Promise<Subscription> {
+    const found = await store.getSubscription(idParam(id));
+    if (!found) throw new NotFoundError('subscription', id);
+    return found;
+  }
+
+  async function update(id: string, patch: SubscriptionPatch): Promise<Subscription> {
+    const updated = await store.updateSubscription(idParam(id), patch);
+    if (!updated) throw new NotFoundError('subscription', id);
+    return updated;
+  }
+
+  const params = idParamSchema('id', 'Subscription id');
+  const one = { 200: subscriptionSchema, ...commonErrors(404) };
+
+  app.post<{ Body: SubscriptionBody }>(
+    '/subscriptions',
+    {
+      schema: {
+        tags: ['subscriptions'],
+        summary: 'Create a subscription',
+        body: {
+          type: 'object',
+          properties: {
+            id: { type: 'string', description: 'Letters, digits, _ and -; generated (`sub_…`) when absent.' },
+            ...fields,
+            secret: secretField,
+          },
+        },
+        response: { 201: subscriptionSchema, ...commonErrors(409, 415) },
+      },
+      preValidation: emptyBodyIsObject,
+    },
+    async (request, reply) => {
+      const body = request.body;
+      const id = body.id === undefined ? newSubscriptionId() : idParam(body.id);
+      checkSecret(body.secret);
+      await checkUrl(body.url);
+      const created = await store.createSubscription({
+        id,
+        url: body.url ?? null,
+        event_types: body.event_types ?? ['*'],
+        secrets: [{ secret: body.secret ?? generateSecret(), expires_at: null }],
+        status: 'active',
+        description: body.description ?? null,
+        disabled_reason: null,
+        metadata: body.metadata ?? {},
+      });
+      return reply.code(201).send(serialize(created, clock()));
+    },
+  );
+
+  app.get(
+    '/subscriptions',
+    {
+      schema: {
+        tags: ['subscriptions'],
+        summary: 'List subscriptions',
+        response: { 200: { type: 'object', properties: { data: { type: 'array', items: subscriptionSchema } } }, ...commonErrors() },
+      },
+    },
+    async () => {
+      const now = clock();
+      return { data: (await store.listSubscriptions()).map((s) => serialize(s, now)) };
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/subscriptions/:id',
+    { schema: { tags: ['subscriptions'], summary: 'Read a subscription', params, response: one } },
+    async (request) => serialize(await load(request.params.id), clock()),
+  );
+
+  app.patch<{ Params: { id: string }; Body: SubscriptionBody }>(
+    '/subscriptions/:id',
+    {
+      schema: {
+        tags: ['subscriptions'],
+        summary: 'Update a subscription',
+        description: 'Any of `url`, `event_types`, `status`, `description`, `metadata`. Enabling clears `disabled_reason`.',
+        params,
+        body: { type: 'object', properties: { ...fields, status: { type: 'string', enum: ['active', 'disabled'] } } },
+        response: { ...one, ...commonErrors(404, 415) },
+      },
+      preValidation: emptyBodyIsObject,
+    },
+    async (request) => {
+      const body = request.body;
+      const patch: SubscriptionPatch = {};
+      if (body.url !== undefined) {
+        await checkUrl(body.url);
+        patch.url = body.url;
+      }
+      if (body.event_types !== undefined) patch.event_types = body.event_types;
+      if (body.description !== undefined) patch.description = body.description;
+      if (body.metadata !== undefined) patch.metadata = body.metadata;
+      if (body.status !== undefined) {
+        patch.status = body.status;
+        if (body.status === 'active') patch.disabled_reason = null;
+      }
+      const updated = Object.keys(patch).length === 0 ? await load(request.params.id) : await update(request.params.id, patch);
+      return serialize(updated, clock());
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/subscriptions/:id/disable',
+    { schema: { tags: ['subscriptions'], summary: 'Disable a subscription (no new deliveries are made)', params, response: one } },
+    async (request) => serialize(await update(request.params.id, { status: 'disabled' }), clock()),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/subscriptions/:id/enable',
+    { schema: { tags: ['subscriptions'], summary: 'Enable a subscription', params, response: one } },
+    async (request) => serialize(await update(request.params.id, { status: 'active', disabled_reason: null }), clock()),
+  );
+
+  app.post<{ Params: { id: string }; Body: { secret?: string } }>(
+    '/subscriptions/:id/rotate-secret',
+    {
+      schema: {
+        tags: ['subscriptions'],
+        summary: 'Rotate the signing secret',
+        description: 'The new secret (given, or generated) signs from now on; the previous one keeps signing for 24 hours.',
+        params,
+        body: { type: 'object', properties: { secret: secretField } },
+        response: { ...one, ...commonErrors(404, 415) },
+      },
+      preValidation: emptyBodyIsObject,
+    },
+    async (request) => {
+      checkSecret(request.body.secret);
+      const current = await load(request.params.id);
+      const now = clock();
+      const secrets = rotate(current.secrets, request.body.secret ?? generateSecret(), now);
+      return serialize(await update(current.id, { secrets }), now);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/subscriptions/:id',
+    {
+      schema: {
+        tags: ['subscriptions'],
+        summary: 'Delete a subscription and its pending deliveries',
+        params,
+        response: { 204: { type: 'null', description: 'Deleted.' }, ...commonErrors(404) },
+      },
+    },
+    async (request, reply) => {
+      const id = idParam(request.params.id);
+      if (!(await store.deleteSubscription(id))) throw new NotFoundError('subscription', id);
+      return reply.code(204).send();
+    },
+  );
+}
+
+/** The new secret first; the outgoing current one expires in 24 h; expired ones are dropped. */
+export function rotate(secrets: readonly SigningSecret[], next: string, now: EpochMs): SigningSecret[] {
+  const kept = secrets
+    .map((s) => (s.expires_at === null ? { secret: s.secret, expires_at: now + PREVIOUS_SECRET_TTL_MS } : s))
+    .filter((s) => (s.expires_at as number) > now && s.secret !== next);
+  return [{ secret: next, expires_at: null }, ...kept].slice(0, MAX_SECRETS);
+}
