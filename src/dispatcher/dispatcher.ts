@@ -1,0 +1,599 @@
+/**
+ * The dispatch engine: claim → POST → settle, over any DeliverySource.
+ *
+ * Per push target (subscription) it keeps a small window of claimed deliveries: up to
+ * `perSubscription` in flight plus as many buffered, claimed in batches when at least half the
+ * window is free, so a busy subscription costs one claim per dozens of deliveries. Requests in
+ * flight are bounded globally (`concurrency`, shared round-robin between targets) and per target,
+ * so one dead endpoint holds at most its own slots. Results are settled in groups: collected for
+ * a few milliseconds (or until a batch is full) and committed with one settle call, one at a time.
+ *
+ * A target's claim loop:
+ *
+ *             wake (new deliveries, retry timer, safety poll, long-poll answer)
+ *   drained ─────────────────────────────────────────────────────────────► claiming
+ *      ▲                                                                      │
+ *      └── claim returned less than asked ◄───────────────────────────────────┤
+ *                                          claim returned a full batch:       │
+ *                              claim again as soon as half the window is free ┘
+ *
+ * A drained target sleeps until `nextDueAt` (timer), a wake-up from the source, or the slow
+ * safety poll (which also catches leases left behind by a crashed dispatcher). Deliveries are
+ * only started while their lease has at least the request timeout left, so a lease never runs
+ * out under a request in flight.
+ */
+import type { Config } from '../config/config.js';
+import type { ClaimedDelivery } from '../core/types.js';
+import type { Logger } from '../observability/logger.js';
+import { silentLogger } from '../observability/logger.js';
+import { Metrics } from '../observability/metrics.js';
+import { Deliverer } from './deliver.js';
+import { SubscriptionMetrics } from './metrics.js';
+import type { AttemptReport, DeliverySource, PushTarget, SettledReport } from './source.js';
+import { RunTally, type RunSummary } from './summary.js';
+
+export interface DispatcherOptions {
+  source: DeliverySource;
+  config: Pick<Config, 'dispatch' | 'allowPrivateTargets' | 'apiUrl'>;
+  metrics?: Metrics;
+  logger?: Logger;
+  /** Safety poll: how often idle targets are re-checked (expired leases, missed wake-ups). */
+  pollIntervalMs?: number;
+  /** How often the list of targets is re-read. */
+  refreshIntervalMs?: number;
+  /** How long results wait to be settled together. */
+  settleDelayMs?: number;
+  /** Most results in one settle call. */
+  settleBatch?: number;
+  /** Long-poll wait for sources that support it. */
+  longPollMs?: number;
+  /** How long stop() waits for requests in flight. */
+  stopTimeoutMs?: number;
+}
+
+export interface Dispatcher {
+  start(): void;
+  stop(): Promise<void>;
+  /** Claims at most `max` deliveries across targets, delivers and settles them, and reports. */
+  runOnce(max: number): Promise<RunSummary>;
+}
+
+interface Claimed {
+  claim: ClaimedDelivery;
+  /** Local time the lease ends (measured from the claim request, so clock skew cannot stretch it). */
+  until: number;
+}
+
+class TargetState {
+  queue: Claimed[] = [];
+  inFlight = 0;
+  claiming = false;
+  /** A wake-up arrived during a claim: claim again even if it came back short. */
+  again = false;
+  drained = false;
+  removed = false;
+  wakeAt: number | null = null;
+  failures = 0;
+  backoffUntil = 0;
+  longPoll: AbortController | null = null;
+  constructor(public target: PushTarget) {}
+}
+
+const MAX_CLAIM = 1000;
+
+export function createDispatcher(options: DispatcherOptions): Dispatcher {
+  return new Engine(options);
+}
+
+class Engine implements Dispatcher {
+  readonly #source: DeliverySource;
+  readonly #log: Logger;
+  readonly #metrics: SubscriptionMetrics;
+  readonly #concurrency: number;
+  readonly #perTarget: number;
+  readonly #timeoutMs: number;
+  readonly #leaseMs: number;
+  /** A delivery starts only if its lease has at least this long left. */
+  readonly #leaseMargin: number;
+  readonly #pollMs: number;
+  readonly #refreshMs: number;
+  readonly #settleDelayMs: number;
+  readonly #settleBatch: number;
+  readonly #longPollMs: number;
+  readonly #stopTimeoutMs: number;
+  readonly #delivererOptions: ConstructorParameters<typeof Deliverer>[0];
+  #deliverer: Deliverer | null = null;
+
+  readonly #targets = new Map<string, TargetState>();
+  /** Targets with buffered deliveries and a free per-target slot, waiting for a global slot. */
+  readonly #ready = new Set<TargetState>();
+  /** Targets that wanted to claim but the global window was full. */
+  readonly #starved = new Set<TargetState>();
+  #inFlight = 0;
+  #buffered = 0;
+  #claims = 0;
+  #claimSlots = 0;
+
+  #running = false;
+  #once = false;
+  #budget = Number.POSITIVE_INFINITY;
+  /** Set during runOnce(). */
+  #tally: RunTally | null = null;
+  #runError: unknown = null;
+
+  #toSettle: AttemptReport[] = [];
+  #toSettleTargets: TargetState[] = [];
+  #settling: Promise<void> | null = null;
+  #settleTimer: NodeJS.Timeout | null = null;
+
+  #wakeTimer: NodeJS.Timeout | null = null;
+  #wakeTimerAt = Number.POSITIVE_INFINITY;
+  #pollTimer: NodeJS.Timeout | null = null;
+  #lastRefresh = 0;
+  #refreshing: Promise<void> | null = null;
+  #refreshAgain = false;
+  #unsubscribe: (() => void) | null = null;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: DispatcherOptions) {
+    const { dispatch } = options.config;
+    this.#source = options.source;
+    this.#log = (options.logger ?? silentLogger()).child({ component: 'dispatcher' });
+    this.#metrics = new SubscriptionMetrics(options.metrics ?? new Metrics({ defaultMetrics: false }));
+    this.#concurrency = dispatch.concurrency;
+    this.#perTarget = Math.min(dispatch.perSubscription, dispatch.concurrency);
+    this.#timeoutMs = dispatch.timeoutMs;
+    this.#leaseMs = dispatch.leaseMs;
+    this.#leaseMargin = Math.min(dispatch.timeoutMs + 1_000, dispatch.leaseMs / 2);
+    if (dispatch.leaseMs < 2 * dispatch.timeoutMs) {
+      this.#log.warn(
+        { lease_ms: dispatch.leaseMs, timeout_ms: dispatch.timeoutMs },
+        'the delivery lease is shorter than twice the request timeout; slow endpoints may get duplicates',
+      );
+    }
+    this.#pollMs = options.pollIntervalMs ?? 2_000;
+    this.#refreshMs = options.refreshIntervalMs ?? 10_000;
+    this.#settleDelayMs = options.settleDelayMs ?? 5;
+    this.#settleBatch = options.settleBatch ?? 500;
+    this.#longPollMs = options.longPollMs ?? 20_000;
+    this.#stopTimeoutMs = options.stopTimeoutMs ?? dispatch.timeoutMs + 2_000;
+    this.#delivererOptions = {
+      timeoutMs: dispatch.timeoutMs,
+      connectionsPerOrigin: this.#perTarget,
+      allowPrivateTargets: options.config.allowPrivateTargets,
+      receiverOrigin: options.config.apiUrl,
+    };
+  }
+
+  // ── lifecycle ────────────────────────────────────────────────────────────────────────────
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#once = false;
+    this.#budget = Number.POSITIVE_INFINITY;
+    this.#unsubscribe = this.#source.onReady((ids) => this.#onReady(ids));
+    this.#pollTimer = setInterval(() => this.#poll(), this.#pollMs);
+    this.#refresh();
+  }
+
+  async stop(): Promise<void> {
+    const wasRunning = this.#running;
+    this.#running = false;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    if (this.#pollTimer) clearInterval(this.#pollTimer);
+    this.#pollTimer = null;
+    this.#clearWakeTimer();
+    if (wasRunning) {
+      for (const state of this.#targets.values()) {
+        state.longPoll?.abort();
+        // Claimed but not started: left to their leases, which hand them out again.
+        this.#buffered -= state.queue.length;
+        state.queue = [];
+      }
+      this.#ready.clear();
+      this.#starved.clear();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.#stopTimeoutMs);
+      });
+      const late = await Promise.race([this.#whenIdle().then(() => false), timedOut]);
+      clearTimeout(timer);
+      if (late) this.#log.warn({ in_flight: this.#inFlight }, 'stopped with requests still in flight; their leases will expire');
+      await this.#drainSettlements();
+    }
+    const deliverer = this.#deliverer;
+    this.#deliverer = null;
+    await deliverer?.close();
+  }
+
+  async runOnce(max: number): Promise<RunSummary> {
+    if (this.#running) throw new Error('runOnce() cannot be used while the dispatcher is started');
+    this.#running = true;
+    this.#once = true;
+    this.#budget = Math.max(0, Math.floor(max));
+    this.#tally = new RunTally();
+    this.#runError = null;
+    try {
+      await this.#loadTargets();
+      for (const state of this.#targets.values()) this.#wake(state);
+      await this.#whenIdle();
+      await this.#drainSettlements();
+    } finally {
+      this.#running = false;
+      this.#once = false;
+    }
+    const summary = (this.#tally as RunTally).summary();
+    this.#tally = null;
+    if (this.#runError && summary.processed === 0) throw this.#runError;
+    return summary;
+  }
+
+  // ── targets ──────────────────────────────────────────────────────────────────────────────
+
+  async #loadTargets(): Promise<void> {
+    const targets = await this.#source.targets();
+    this.#lastRefresh = Date.now();
+    const seen = new Set<string>();
+    for (const target of targets) {
+      seen.add(target.id);
+      const state = this.#targets.get(target.id);
+      if (state) state.target = target;
+      else {
+        const fresh = new TargetState(target);
+        this.#targets.set(target.id, fresh);
+        if (this.#running && !this.#once) this.#wake(fresh);
+      }
+    }
+    for (const [id, state] of this.#targets) {
+      if (seen.has(id)) continue;
+      state.removed = true;
+      state.longPoll?.abort();
+      this.#buffered -= state.queue.length;
+      state.queue = [];
+      this.#ready.delete(state);
+      this.#starved.delete(state);
+      this.#targets.delete(id);
+    }
+  }
+
+  /** Re-reads targets in the background; concurrent requests coalesce into one more pass. */
+  #refresh(): void {
+    if (this.#refreshing) {
+      this.#refreshAgain = true;
+      return;
+    }
+    this.#refreshing = this.#loadTargets()
+      .catch((error: unknown) => this.#log.error({ err: error }, 'could not read subscriptions'))
+      .finally(() => {
+        this.#refreshing = null;
+        if (this.#refreshAgain && this.#running) {
+          this.#refreshAgain = false;
+          this.#refresh();
+        }
+      });
+  }
+
+  #onReady(ids: string[]): void {
+    for (const id of ids) {
+      const state = this.#targets.get(id);
+      if (state) this.#wake(state);
+      else this.#refresh();
+    }
+  }
+
+  #poll(): void {
+    if (Date.now() - this.#lastRefresh >= this.#refreshMs) this.#refresh();
+    for (const state of this.#targets.values()) {
+      if (!state.claiming && state.inFlight === 0 && state.queue.length === 0) this.#wake(state);
+    }
+  }
+
+  // ── claiming ─────────────────────────────────────────────────────────────────────────────
+
+  #wake(state: TargetState): void {
+    if (state.claiming) {
+      state.again = true;
+      return;
+    }
+    state.drained = false;
+    this.#claim(state);
+  }
+
+  #claim(state: TargetState): void {
+    if (!this.#running || state.removed) return;
+    if (state.claiming) {
+      state.again = true;
+      return;
+    }
+    const busy = state.inFlight + state.queue.length;
+    const longPoll = this.#source.longPoll && !this.#once && busy === 0;
+    if (state.drained && !longPoll) return;
+    if (state.backoffUntil > Date.now()) return;
+    const room = 2 * this.#perTarget - busy;
+    const globalRoom = 2 * this.#concurrency - this.#inFlight - this.#buffered - this.#claimSlots;
+    const limit = Math.min(room, globalRoom, this.#budget, MAX_CLAIM);
+    if (limit <= 0) {
+      if (globalRoom <= 0) this.#starved.add(state);
+      return;
+    }
+    if (busy > 0 && limit < Math.ceil(this.#perTarget / 2)) return;
+
+    state.claiming = true;
+    state.again = false;
+    this.#claims++;
+    this.#claimSlots += limit;
+    this.#budget -= limit;
+    const waitMs = longPoll ? this.#longPollMs : 0;
+    if (waitMs > 0) state.longPoll = new AbortController();
+    const requestedAt = Date.now();
+    const claimOptions = waitMs > 0 ? { waitMs, signal: (state.longPoll as AbortController).signal } : undefined;
+    this.#source.claim(state.target.id, limit, this.#leaseMs, claimOptions).then(
+      (batch) => this.#claimed(state, limit, requestedAt, waitMs, batch),
+      (error: unknown) => this.#claimFailed(state, limit, error),
+    );
+  }
+
+  #claimed(state: TargetState, limit: number, requestedAt: number, waitMs: number, batch: ClaimedDelivery[]): void {
+    state.claiming = false;
+    state.longPoll = null;
+    state.failures = 0;
+    this.#claims--;
+    this.#claimSlots -= limit;
+    this.#budget += limit - batch.length;
+    if (state.removed || !this.#running) {
+      // Stopped or removed while claiming: these leases run out and are handed out again.
+      this.#checkIdle();
+      return;
+    }
+    const until = requestedAt + this.#leaseMs;
+    for (const claim of batch) state.queue.push({ claim, until });
+    this.#buffered += batch.length;
+    // A long poll that waited its full time and found nothing simply polls again.
+    const waitedOut = waitMs > 0 && batch.length === 0 && Date.now() - requestedAt >= waitMs / 2;
+    state.drained = batch.length < limit && !state.again && !waitedOut;
+    if (state.drained && !this.#once) this.#scheduleNextDue(state);
+    this.#markReady(state);
+    this.#startReady();
+    this.#claim(state);
+    this.#checkIdle();
+  }
+
+  #claimFailed(state: TargetState, limit: number, error: unknown): void {
+    state.claiming = false;
+    state.longPoll = null;
+    this.#claims--;
+    this.#claimSlots -= limit;
+    this.#budget += limit;
+    if (this.#running && !state.removed) {
+      state.failures++;
+      this.#runError ??= error;
+      if (this.#once) state.drained = true;
+      else {
+        const backoff = Math.min(30_000, 500 * 2 ** Math.min(state.failures - 1, 6));
+        state.backoffUntil = Date.now() + backoff;
+        this.#setWake(state, state.backoffUntil);
+        if (state.failures === 1 || state.failures % 20 === 0) {
+          this.#log.error({ err: error, subscription_id: state.target.id, failures: state.failures }, 'claim failed');
+        }
+      }
+    }
+    this.#checkIdle();
+  }
+
+  #scheduleNextDue(state: TargetState): void {
+    this.#source.nextDueAt(state.target.id).then(
+      (at) => {
+        if (at !== null) this.#setWake(state, Math.max(at, Date.now() + 20));
+      },
+      (error: unknown) => this.#log.debug({ err: error, subscription_id: state.target.id }, 'nextDueAt failed'),
+    );
+  }
+
+  // ── timers ───────────────────────────────────────────────────────────────────────────────
+
+  #setWake(state: TargetState, at: number): void {
+    if (!this.#running || this.#once) return;
+    if (state.wakeAt !== null && state.wakeAt <= at) return;
+    state.wakeAt = at;
+    if (at < this.#wakeTimerAt) this.#armWakeTimer(at);
+  }
+
+  #armWakeTimer(at: number): void {
+    this.#clearWakeTimer();
+    this.#wakeTimerAt = at;
+    // Past the poll interval the safety poll takes over anyway.
+    const delay = Math.min(Math.max(0, at - Date.now()), 60_000);
+    this.#wakeTimer = setTimeout(() => this.#onWakeTimer(), delay);
+  }
+
+  #clearWakeTimer(): void {
+    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
+    this.#wakeTimer = null;
+    this.#wakeTimerAt = Number.POSITIVE_INFINITY;
+  }
+
+  #onWakeTimer(): void {
+    this.#wakeTimer = null;
+    this.#wakeTimerAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const state of this.#targets.values()) {
+      if (state.wakeAt === null) continue;
+      if (state.wakeAt <= now + 1) {
+        state.wakeAt = null;
+        this.#wake(state);
+      } else if (state.wakeAt < next) next = state.wakeAt;
+    }
+    if (next !== Number.POSITIVE_INFINITY && this.#running) this.#armWakeTimer(next);
+  }
+
+  // ── delivering ───────────────────────────────────────────────────────────────────────────
+
+  #markReady(state: TargetState): void {
+    if (state.queue.length > 0 && state.inFlight < this.#perTarget) this.#ready.add(state);
+  }
+
+  /** Starts buffered deliveries while global slots are free, one target at a time, round-robin. */
+  #startReady(): void {
+    while (this.#inFlight < this.#concurrency && this.#ready.size > 0) {
+      const state = this.#ready.values().next().value as TargetState;
+      this.#ready.delete(state);
+      const next = state.queue.shift();
+      if (!next) continue;
+      this.#buffered--;
+      if (next.until - Date.now() >= this.#leaseMargin) this.#deliver(state, next.claim);
+      this.#markReady(state);
+    }
+  }
+
+  #deliver(state: TargetState, claim: ClaimedDelivery): void {
+    state.inFlight++;
+    this.#inFlight++;
+    this.#deliverer ??= new Deliverer(this.#delivererOptions);
+    this.#deliverer.deliver(claim, state.target).then((report) => this.#delivered(state, report));
+  }
+
+  #delivered(state: TargetState, report: AttemptReport): void {
+    state.inFlight--;
+    this.#inFlight--;
+    this.#toSettle.push(report);
+    this.#toSettleTargets.push(state);
+    if (this.#toSettle.length >= this.#settleBatch) this.#flush();
+    else this.#settleTimer ??= setTimeout(() => this.#flush(), this.#settleDelayMs);
+    // 410 Gone disables the subscription: drop it from the targets soon.
+    if (report.status_code === 410 && this.#running && !this.#once) this.#refresh();
+
+    if (this.#starved.size > 0) {
+      for (const starved of this.#starved) {
+        this.#starved.delete(starved);
+        this.#claim(starved);
+        if (this.#starved.has(starved)) break;
+      }
+    }
+    this.#markReady(state);
+    this.#startReady();
+    this.#claim(state);
+  }
+
+  // ── settling ─────────────────────────────────────────────────────────────────────────────
+
+  #flush(): void {
+    if (this.#settleTimer) clearTimeout(this.#settleTimer);
+    this.#settleTimer = null;
+    if (this.#settling || this.#toSettle.length === 0) return;
+    const reports = this.#toSettle.splice(0, MAX_CLAIM);
+    const states = this.#toSettleTargets.splice(0, reports.length);
+    this.#settling = this.#source.settle(reports).then(
+      (outcomes) => {
+        this.#settling = null;
+        this.#record(reports, states, outcomes);
+        this.#afterSettle(false);
+      },
+      (error: unknown) => {
+        this.#settling = null;
+        this.#log.error({ err: error, results: reports.length }, 'settle failed; retrying');
+        this.#runError ??= error;
+        // Put them back in front; their leases outlast several retries.
+        this.#toSettle.unshift(...reports);
+        this.#toSettleTargets.unshift(...states);
+        this.#afterSettle(true);
+      },
+    );
+  }
+
+  #afterSettle(failed: boolean): void {
+    if (this.#toSettle.length > 0) {
+      if (failed) this.#settleTimer ??= setTimeout(() => this.#flush(), 500);
+      else if (this.#toSettle.length >= this.#settleBatch) this.#flush();
+      else this.#settleTimer ??= setTimeout(() => this.#flush(), this.#settleDelayMs);
+    }
+    this.#checkIdle();
+  }
+
+  /** Settles everything collected, retrying a failed settle a few times. */
+  async #drainSettlements(): Promise<void> {
+    for (let tries = 0; tries < 5; tries++) {
+      if (this.#settling) await this.#settling.catch(() => undefined);
+      if (this.#toSettle.length === 0 && !this.#settling) return;
+      if (this.#settleTimer) clearTimeout(this.#settleTimer);
+      this.#settleTimer = null;
+      this.#flush();
+      if (this.#settling) await this.#settling.catch(() => undefined);
+      if (this.#settleTimer) clearTimeout(this.#settleTimer);
+      this.#settleTimer = null;
+      if (this.#toSettle.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 200 * (tries + 1)));
+    }
+    this.#log.error({ results: this.#toSettle.length }, 'could not settle results; their leases will expire and they will be retried');
+  }
+
+  #record(reports: AttemptReport[], states: TargetState[], outcomes: SettledReport[]): void {
+    const tally = this.#tally;
+    for (let i = 0; i < reports.length; i++) {
+      const report = reports[i] as AttemptReport;
+      const outcome = outcomes[i];
+      const state = states[i] as TargetState;
+      const claim = report.claim;
+      const series = this.#metrics.for(claim.subscription_id);
+      series.requestDuration.observe(report.duration_ms / 1000);
+      if (tally) tally.processed++;
+      if (!outcome) continue;
+      if (outcome.kind === 'delivered') {
+        const latency = Math.max(0, report.at + report.duration_ms - claim.event.created_at);
+        if (tally) {
+          tally.succeeded++;
+          tally.latencies.push(latency);
+        }
+        series.success.inc();
+        series.succeeded.inc();
+        series.latency.observe(latency / 1000);
+      } else if (outcome.kind === 'retry') {
+        if (tally) tally.retries++;
+        series.retry.inc();
+        series.retries.inc();
+        if (outcome.next_attempt_at !== null) this.#setWake(state, outcome.next_attempt_at);
+        if (this.#log.isLevelEnabled('debug')) {
+          this.#log.debug(attemptFields(report, outcome), 'delivery attempt failed; will retry');
+        }
+      } else {
+        if (tally) tally.failed++;
+        series.dead.inc();
+        series.failed.inc();
+        this.#log.warn(attemptFields(report, outcome), 'delivery dead-lettered');
+      }
+    }
+  }
+
+  // ── idleness ─────────────────────────────────────────────────────────────────────────────
+
+  #isIdle(): boolean {
+    return this.#inFlight === 0 && this.#buffered === 0 && this.#claims === 0 && this.#toSettle.length === 0 && !this.#settling;
+  }
+
+  #whenIdle(): Promise<void> {
+    if (this.#isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #checkIdle(): void {
+    if (this.#idleWaiters.length === 0 || !this.#isIdle()) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function attemptFields(report: AttemptReport, outcome: SettledReport): Record<string, unknown> {
+  return {
+    event_id: report.claim.event.id,
+    subscription_id: report.claim.subscription_id,
+    delivery_id: report.claim.delivery_id,
+    attempt: report.claim.attempt,
+    status_code: report.status_code,
+    error: report.error,
+    next_attempt_at: outcome.next_attempt_at === null ? undefined : new Date(outcome.next_attempt_at).toISOString(),
+    applied: outcome.applied,
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * The in-process source: claims and settles straight on the Store, applies the retry rules
+ * itself (decide()), and is woken by the store the moment deliveries are appended or replayed.
+ */
+import { decide } from '../core/outcome.js';
+import type { EpochMs, Settlement, Subscription } from '../core/types.js';
+import type { Store } from '../store/store.js';
+import type { AttemptReport, ClaimOptions, DeliverySource, PushTarget, SettledReport } from './source.js';
+
+export interface LocalSourceOptions {
+  retrySchedule: readonly number[];
+  clock?: () => EpochMs;
+  /** Jitter source for the retry schedule (tests pass a fixed one). */
+  random?: () => number;
+}
+
+export function pushTarget(subscription: Subscription, now: EpochMs): PushTarget | null {
+  if (subscription.status !== 'active' || !subscription.url) return null;
+  const secrets = subscription.secrets
+    .filter((entry) => entry.expires_at === null || entry.expires_at > now)
+    .map((entry) => entry.secret);
+  return { id: subscription.id, url: subscription.url, secrets };
+}
+
+export class LocalSource implements DeliverySource {
+  readonly longPoll = false;
+  readonly #store: Store;
+  readonly #schedule: readonly number[];
+  readonly #clock: () => EpochMs;
+  readonly #random: (() => number) | undefined;
+
+  constructor(store: Store, options: LocalSourceOptions) {
+    this.#store = store;
+    this.#schedule = options.retrySchedule;
+    this.#clock = options.clock ?? Date.now;
+    this.#random = options.random;
+  }
+
+  async targets(): Promise<PushTarget[]> {
+    const now = this.#clock();
+    const targets: PushTarget[] = [];
+    for (const subscription of await this.#store.listSubscriptions()) {
+      const target = pushTarget(subscription, now);
+      if (target) targets.push(target);
+    }
+    return targets;
+  }
+
+  claim(subscriptionId: string, limit: number, leaseMs: number, _options?: ClaimOptions) {
+    return this.#store.claim({ subscription_id: subscriptionId, limit, lease_ms: leaseMs });
+  }
+
+  async settle(reports: AttemptReport[]): Promise<SettledReport[]> {
+    const now = this.#clock();
+    const settlements: Settlement[] = new Array(reports.length);
+    for (let i = 0; i < reports.length; i++) {
+      const report = reports[i] as AttemptReport;
+      const decision = decide(report, report.claim.retry_index, this.#schedule, now, this.#random);
+      const settlement: Settlement = {
+        delivery_id: report.claim.delivery_id,
+        lease_token: report.claim.lease_token,
+        attempt: {
+          at: report.at,
+          duration_ms: report.duration_ms,
+          status_code: report.status_code,
+          error: report.error,
+          response: report.response,
+        },
+        outcome: decision.outcome,
+      };
+      if (decision.disable_subscription) settlement.disable_subscription = decision.disable_subscription;
+      settlements[i] = settlement;
+    }
+    const results = await this.#store.settle(settlements);
+    const applied = new Map<string, boolean>();
+    for (const result of results) applied.set(result.delivery_id, result.applied);
+    return settlements.map((settlement) => {
+      const outcome = settlement.outcome;
+      return {
+        delivery_id: settlement.delivery_id,
+        kind: outcome.kind,
+        next_attempt_at: outcome.kind === 'retry' ? outcome.next_attempt_at : null,
+        applied: applied.get(settlement.delivery_id) ?? false,
+      };
+    });
+  }
+
+  nextDueAt(subscriptionId: string): Promise<EpochMs | null> {
+    return this.#store.nextDueAt(subscriptionId);
+  }
+
+  onReady(listener: (subscriptionIds: string[]) => void): () => void {
+    return this.#store.onDeliveriesReady(listener);
+  }
+}
