@@ -27,6 +27,8 @@ export interface PostgresStoreOptions extends StoreOptions {
   connectTimeoutMs?: number;
   /** Cancel any statement running longer than this (→ UnavailableError). Default 30,000 ms. */
   statementTimeoutMs?: number;
+  /** application_name of every connection, as pg_stat_activity shows it. Default `triggers`. */
+  applicationName?: string;
   /** Apply pending migrations on open. Default true. */
   migrate?: boolean;
   /** Told about connection trouble the store recovers from by itself (idle client lost…). */
@@ -44,6 +46,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     schema,
     connectTimeoutMs: options.connectTimeoutMs ?? 3_000,
     statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
+    applicationName: options.applicationName ?? 'triggers',
   };
   const db = new Database({ ...settings, size: options.poolSize ?? 10, onError, types: typeParsers });
   const notifier = new Notifier({

@@ -18,6 +18,8 @@ export interface PoolSettings {
   size: number;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
+  /** Shown in pg_stat_activity; lets an operator (or a test) find this store's connections. */
+  applicationName: string;
   onError: (error: Error) => void;
   types?: pg.CustomTypesConfig;
 }
@@ -41,7 +43,7 @@ export function connectionConfig(settings: Omit<PoolSettings, 'size' | 'onError'
     query_timeout: settings.statementTimeoutMs + 2_000,
     idle_in_transaction_session_timeout: settings.statementTimeoutMs * 2,
     keepAlive: true,
-    application_name: 'triggers',
+    application_name: settings.applicationName,
     // A startup parameter, so setting the search_path costs no round trip per connection.
     options: `-c search_path=${settings.schema}`,
   };
