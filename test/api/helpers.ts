@@ -39,7 +39,7 @@ export interface TestServer {
 export interface RequestOptions {
   body?: unknown;
   /** Sent as is (no JSON encoding). */
-  raw?: string | Buffer;
+  raw?: string;
   headers?: Record<string, string>;
   /** false: send no credentials. Default: X-API-Key. */
   auth?: boolean;
@@ -102,7 +102,7 @@ export async function startTestServer(env: Env = {}, options: TestServerOptions 
   async function request(method: string, path: string, opts: RequestOptions = {}): Promise<TestResponse> {
     const headers: Record<string, string> = {};
     if (opts.auth ?? true) headers['x-api-key'] = TEST_API_KEY;
-    let body: string | Buffer | undefined;
+    let body: string | undefined;
     if (opts.raw !== undefined) body = opts.raw;
     else if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);
