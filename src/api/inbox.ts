@@ -252,6 +252,8 @@ export async function inboxRoutes(app: FastifyInstance, ctx: ApiContext): Promis
           reply.raw.once('close', abort);
         });
       }
+      // Closing: let this connection go with the answer instead of idling in keep-alive.
+      if (waiters.closed) reply.header('connection', 'close');
       claims.remember(result);
       return { deliveries: result.map(claimed) };
     },
