@@ -1,0 +1,24 @@
+/**
+ * Opens the SQLite file with the settings the durability rule needs: WAL (readers never block
+ * the writer), synchronous=FULL (a commit returns only once it is fsync'd, so a resolved write
+ * survives `kill -9` and power loss), and a busy timeout so a second process (`triggers migrate`)
+ * waits briefly instead of failing at once.
+ */
+import Database from 'better-sqlite3';
+import type { Db } from './prepared.js';
+
+export const BUSY_TIMEOUT_MS = 5_000;
+
+export function openDatabase(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // Referential integrity is kept by the store's own deletes (see queries/), not by FK checks
+  // that would cost two index probes per delivery on the hot append path.
+  db.pragma('foreign_keys = OFF');
+  db.pragma('temp_store = MEMORY');
+  // A bigger page cache keeps the hot index pages (due, inbox) resident under large backlogs.
+  db.pragma('cache_size = -65536');
+  return db;
+}

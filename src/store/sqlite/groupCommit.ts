@@ -1,0 +1,169 @@
+/**
+ * Group commit: write verbs called in the same tick are queued and run in ONE transaction, so
+ * one fsync pays for all of them; then every caller's promise settles. This is what makes
+ * synchronous=FULL (durable on resolve) cheap under concurrency.
+ *
+ * Queue state machine (one instance per connection):
+ *
+ *   idle ── submit ──► queued (setImmediate scheduled) ── tick ends / queue hits the cap ──► flushing
+ *     ▲                                                                                       │
+ *     └──────────────── COMMIT (resolve each) or ROLLBACK (reject each) ◄─────────────────────┘
+ *
+ * Jobs run back to back with no savepoints (savepoints would cost more than the inserts). If one
+ * throws (a validation error, a duplicate id), the batch is rolled back and run again with each
+ * job in its own SAVEPOINT, so that job's failure rejects only its own promise. Jobs are pure
+ * functions of the database and their inputs, so running one twice is safe. A failure that
+ * takes the whole transaction down (disk full, I/O error) rejects every job of the batch:
+ * none of them was committed.
+ *
+ * better-sqlite3 is synchronous, so a flush runs start to end without interleaving with other
+ * JavaScript; reads done outside a flush never see a half-applied batch.
+ */
+import { UnavailableError } from '../../core/errors.js';
+import type { EpochMs } from '../../core/types.js';
+import { mapSqliteError } from './errors.js';
+import type { Db, Statement } from './prepared.js';
+
+/** What a job sees while it runs inside the batch transaction. */
+export interface Tx {
+  db: Db;
+  /** The store clock, read when this job started. */
+  now: EpochMs;
+  /** Subscriptions that have new due deliveries once this job commits (wakes dispatchers). */
+  notify(subscriptionIds: Iterable<string>): void;
+}
+
+interface Job {
+  work: (tx: Tx) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export class GroupCommit {
+  private queue: Job[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: () => EpochMs,
+    private readonly onCommit: (subscriptionIds: string[]) => void,
+    /** Drops anything cached from inside a transaction that did not commit. */
+    private readonly onRollback: () => void,
+    private readonly maxBatch = 1024,
+  ) {
+    this.savepoint = db.prepare('SAVEPOINT job');
+    this.release = db.prepare('RELEASE job');
+    this.rollbackTo = db.prepare('ROLLBACK TO job');
+  }
+
+  private readonly savepoint: Statement;
+  private readonly release: Statement;
+  private readonly rollbackTo: Statement;
+
+  submit<T>(work: (tx: Tx) => T): Promise<T> {
+    if (this.closed) return Promise.reject(new UnavailableError('storage is closed', 5));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (this.queue.length >= this.maxBatch) {
+        this.flush();
+      } else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  /** Runs everything queued now, in one transaction. */
+  flush(): void {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const { outcomes, notified } = this.runBatch(batch);
+    for (const [index, job] of batch.entries()) {
+      const outcome = outcomes[index] as Outcome;
+      if (outcome.ok) job.resolve(outcome.value);
+      else job.reject(outcome.error);
+    }
+    if (notified.size > 0) this.onCommit([...notified]);
+  }
+
+  /** Flushes what is queued and refuses further work. */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+
+  private runBatch(batch: Job[]): { outcomes: Outcome[]; notified: Set<string> } {
+    const fast = this.attempt(batch, false);
+    if (fast !== 'job failed') return fast;
+    return this.attempt(batch, true) as { outcomes: Outcome[]; notified: Set<string> };
+  }
+
+  /**
+   * One try at the batch. Without savepoints, the first failing job aborts the try ('job
+   * failed', everything rolled back) unless it is the only job.
+   */
+  private attempt(batch: Job[], savepoints: boolean): { outcomes: Outcome[]; notified: Set<string> } | 'job failed' {
+    const db = this.db;
+    const failAll = (error: unknown) => {
+      this.rollback();
+      const mapped = mapSqliteError(error);
+      return { outcomes: batch.map((): Outcome => ({ ok: false, error: mapped })), notified: new Set<string>() };
+    };
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      return failAll(error);
+    }
+    const outcomes: Outcome[] = [];
+    const notified: string[] = [];
+    for (const job of batch) {
+      const ids: string[] = [];
+      const tx: Tx = { db, now: this.clock(), notify: (list) => ids.push(...list) };
+      try {
+        if (savepoints) this.savepoint.run();
+        const value = job.work(tx);
+        if (savepoints) this.release.run();
+        outcomes.push({ ok: true, value });
+        notified.push(...ids);
+      } catch (error) {
+        // Disk full, I/O errors and the like can end the whole transaction, not just the job.
+        if (batch.length === 1 || !db.inTransaction) return failAll(error);
+        if (!savepoints) {
+          this.rollback();
+          return 'job failed';
+        }
+        try {
+          this.rollbackTo.run();
+          this.release.run();
+        } catch (rollbackError) {
+          return failAll(rollbackError);
+        }
+        outcomes.push({ ok: false, error: mapSqliteError(error) });
+      }
+    }
+    try {
+      db.exec('COMMIT');
+    } catch (error) {
+      return failAll(error);
+    }
+    return { outcomes, notified: new Set(notified) };
+  }
+
+  private rollback(): void {
+    if (this.db.open && this.db.inTransaction) {
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        // The transaction is already gone; nothing left to undo.
+      }
+    }
+    this.onRollback();
+  }
+}

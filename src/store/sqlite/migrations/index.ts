@@ -1,0 +1,14 @@
+/**
+ * The numbered migrations, in order. Append a new entry for every schema change; never edit or
+ * renumber one that has landed (databases in the field have already applied it).
+ * They are TypeScript modules exporting SQL so that `tsc` carries them into dist/ unchanged.
+ */
+import { sql as initial } from './001_initial.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [{ version: 1, name: '001_initial', sql: initial }];

@@ -1,0 +1,56 @@
+/**
+ * claimDeliveries(tx, subscription_id, limit, lease_ms)
+ *
+ * Leases up to `limit` due deliveries of one active subscription, oldest due first (then by id).
+ * State change — pending (due) → leased: `lease_token` is set and `next_attempt_at` becomes the
+ * lease end, so the delivery drops out of the due range until the lease expires. One range of
+ * the partial index `deliveries_due`; the write lock of the batch transaction guarantees two
+ * claimers never get the same delivery.
+ */
+import { newLeaseToken } from '../../../core/ids.js';
+import type { ClaimedDelivery } from '../../../core/types.js';
+import type { ClaimQuery } from '../../store.js';
+import type { Tx } from '../groupCommit.js';
+import { prepared } from '../prepared.js';
+import { type EventRow, toEvent } from '../rows.js';
+
+const IS_ACTIVE = "SELECT 1 FROM subscriptions WHERE id = ? AND status = 'active'";
+const DUE = `SELECT id, event_id, attempts_count, retry_index FROM deliveries
+  WHERE subscription_id = ? AND status = 'pending' AND next_attempt_at <= ?
+  ORDER BY next_attempt_at, id LIMIT ?`;
+const LEASE = 'UPDATE deliveries SET lease_token = ?, next_attempt_at = ? WHERE id = ?';
+const EVENT = 'SELECT id, type, source, payload, created_at FROM events WHERE id = ?';
+
+interface DueRow {
+  id: number;
+  event_id: string;
+  attempts_count: number;
+  retry_index: number;
+}
+
+export function claimDeliveries(tx: Tx, query: ClaimQuery): ClaimedDelivery[] {
+  const { db, now } = tx;
+  if (query.limit <= 0) return [];
+  if (prepared(db, IS_ACTIVE).get(query.subscription_id) === undefined) return [];
+  const due = prepared(db, DUE).all(query.subscription_id, now, query.limit) as DueRow[];
+  const lease = prepared(db, LEASE);
+  const event = prepared(db, EVENT);
+  const leaseEnd = now + query.lease_ms;
+  const claimed: ClaimedDelivery[] = [];
+  for (const row of due) {
+    const eventRow = event.get(row.event_id) as EventRow | undefined;
+    if (eventRow === undefined) continue; // erased mid-flight; deleteEvent removes its deliveries too
+    const token = newLeaseToken();
+    lease.run(token, leaseEnd, row.id);
+    claimed.push({
+      delivery_id: String(row.id),
+      subscription_id: query.subscription_id,
+      event: toEvent(eventRow),
+      attempt: row.attempts_count + 1,
+      retry_index: row.retry_index,
+      lease_token: token,
+      lease_expires_at: leaseEnd,
+    });
+  }
+  return claimed;
+}

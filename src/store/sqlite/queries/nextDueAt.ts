@@ -1,0 +1,15 @@
+/**
+ * nextDueAt(db, subscription_id) → the earliest next_attempt_at of its pending deliveries (a
+ * lease end counts: an expired lease makes the delivery due again), or null. One probe of the
+ * partial index `deliveries_due`.
+ */
+import type { EpochMs } from '../../../core/types.js';
+import { type Db, prepared } from '../prepared.js';
+
+const NEXT = `SELECT next_attempt_at FROM deliveries WHERE subscription_id = ? AND status = 'pending'
+  ORDER BY next_attempt_at LIMIT 1`;
+
+export function nextDueAt(db: Db, subscriptionId: string): EpochMs | null {
+  const value = prepared(db, NEXT).pluck().get(subscriptionId) as number | null | undefined;
+  return value ?? null;
+}

@@ -1,0 +1,77 @@
+/**
+ * settleDeliveries(tx, settlements) → { results, disabled }
+ *   settlements[i].delivery_id    the delivery
+ *   settlements[i].lease_token    the claim's token (null for a plain inbox ack)
+ *   settlements[i].attempt        the attempt made, recorded as attempt n = attempts_count + 1
+ *   settlements[i].outcome        delivered | retry at T | dead
+ *
+ * State changes, applied only to a pending delivery whose lease token matches:
+ *   leased ── delivered ──► delivered   (also applied on a lost lease: a late 2xx still counts)
+ *   leased ── retry ──────► pending, due at next_attempt_at, lease cleared
+ *   leased ── dead ───────► failed (dead letter), next_attempt_at null
+ * A settlement that does not apply changes nothing, its attempt included (`applied: false`).
+ */
+import type { SettleResult, Settlement } from '../../../core/types.js';
+import type { Tx } from '../groupCommit.js';
+import { prepared } from '../prepared.js';
+import { parseDeliveryId } from '../rows.js';
+
+const CURRENT = `SELECT d.status, d.lease_token, d.attempts_count, d.subscription_id, e.created_at AS event_created_at
+  FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ?`;
+const INSERT_ATTEMPT = `INSERT INTO attempts (delivery_id, n, at, duration_ms, status_code, error, response)
+  VALUES (?, ?, ?, ?, ?, ?, ?)`;
+const RECORD_ATTEMPT = `UPDATE deliveries SET attempts_count = attempts_count + 1, retry_index = retry_index + 1,
+  last_status_code = ?, last_error = ? WHERE id = ?`;
+const DELIVERED = `UPDATE deliveries SET status = 'delivered', delivered_at = ?, latency_ms = ?, next_attempt_at = NULL,
+  lease_token = NULL, updated_at = ? WHERE id = ?`;
+const RETRY = `UPDATE deliveries SET next_attempt_at = ?, lease_token = NULL, updated_at = ? WHERE id = ?`;
+const DEAD = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ?`;
+const DISABLE = `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`;
+
+interface CurrentRow {
+  status: string;
+  lease_token: string | null;
+  attempts_count: number;
+  subscription_id: string;
+  event_created_at: number;
+}
+
+export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { results: SettleResult[]; disabled: boolean } {
+  const { db, now } = tx;
+  const results: SettleResult[] = [];
+  let disabled = false;
+  for (const settlement of settlements) {
+    const id = parseDeliveryId(settlement.delivery_id);
+    const row = id === null ? undefined : (prepared(db, CURRENT).get(id) as CurrentRow | undefined);
+    const holdsLease = row !== undefined && settlement.lease_token !== null && row.lease_token === settlement.lease_token;
+    const applies =
+      id !== null && row !== undefined && row.status === 'pending' && (settlement.outcome.kind === 'delivered' || holdsLease);
+    if (!applies || id === null || row === undefined) {
+      results.push({ delivery_id: settlement.delivery_id, applied: false });
+      continue;
+    }
+    const attempt = settlement.attempt;
+    if (attempt !== null) {
+      prepared(db, INSERT_ATTEMPT).run(
+        id,
+        row.attempts_count + 1,
+        attempt.at,
+        attempt.duration_ms,
+        attempt.status_code,
+        attempt.error,
+        attempt.response,
+      );
+      prepared(db, RECORD_ATTEMPT).run(attempt.status_code, attempt.error, id);
+    }
+    const outcome = settlement.outcome;
+    if (outcome.kind === 'delivered') prepared(db, DELIVERED).run(now, Math.max(0, now - row.event_created_at), now, id);
+    else if (outcome.kind === 'retry') prepared(db, RETRY).run(outcome.next_attempt_at, now, id);
+    else prepared(db, DEAD).run(now, id);
+    if (settlement.disable_subscription !== undefined) {
+      prepared(db, DISABLE).run(settlement.disable_subscription, now, row.subscription_id);
+      disabled = true;
+    }
+    results.push({ delivery_id: settlement.delivery_id, applied: true });
+  }
+  return { results, disabled };
+}

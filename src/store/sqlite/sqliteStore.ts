@@ -1,0 +1,206 @@
+/**
+ * The SQLite Store: one file, one connection, one writer. Write verbs go through the group
+ * commit (one transaction and one fsync per tick, whatever the number of callers); reads run
+ * directly on the same connection between batches, so a read after an awaited write sees it.
+ * The SQL lives in queries/, one verb per file; this class only wires verbs to them.
+ */
+import type {
+  AppendRequest,
+  AppendResult,
+  ClaimedDelivery,
+  EpochMs,
+  EventWithDeliveries,
+  NewSubscription,
+  SettleResult,
+  Settlement,
+  Subscription,
+  SubscriptionPatch,
+} from '../../core/types.js';
+import type {
+  AckResult,
+  ClaimQuery,
+  DeadLetter,
+  DeadLetterQuery,
+  EventQuery,
+  EventSummary,
+  InboxItem,
+  InboxQuery,
+  Page,
+  ReplayFilter,
+  Store,
+  StoreCapabilities,
+  StoreStats,
+} from '../store.js';
+import { mapSqliteError } from './errors.js';
+import { GroupCommit, type Tx } from './groupCommit.js';
+import { applyMigrations } from './migrate.js';
+import type { Db } from './prepared.js';
+import { ackEvent } from './queries/ackEvent.js';
+import { appendEvents } from './queries/appendEvents.js';
+import { claimDeliveries } from './queries/claimDeliveries.js';
+import { extendLeases } from './queries/extendLeases.js';
+import { deleteEvent, getEvent } from './queries/getEvent.js';
+import { listDeadLetters } from './queries/listDeadLetters.js';
+import { listEvents } from './queries/listEvents.js';
+import { listInbox } from './queries/listInbox.js';
+import { nextDueAt } from './queries/nextDueAt.js';
+import { replayDeliveries } from './queries/replayDeliveries.js';
+import { settleDeliveries } from './queries/settleDeliveries.js';
+import { stats } from './queries/stats.js';
+import * as subscriptions from './queries/subscriptions.js';
+import { SubscriptionCache } from './subscriptionCache.js';
+
+type Listener = (subscriptionIds: string[]) => void;
+
+export class SqliteStore implements Store {
+  readonly capabilities: StoreCapabilities = { crossProcessWakeups: false, multiProcess: false };
+  private readonly writer: GroupCommit;
+  private readonly active = new SubscriptionCache();
+  private readonly listeners = new Set<Listener>();
+  private closed = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: () => EpochMs,
+  ) {
+    this.writer = new GroupCommit(
+      db,
+      clock,
+      (ids) => this.emit(ids),
+      () => this.active.invalidate(),
+    );
+  }
+
+  async migrate(): Promise<void> {
+    this.read(() => applyMigrations(this.db, this.clock()));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.writer.close();
+    this.listeners.clear();
+    this.db.close();
+  }
+
+  async ping(): Promise<void> {
+    this.read(() => this.db.prepare('SELECT 1').get());
+  }
+
+  // ── events ──────────────────────────────────────────────────────────────────────────────
+  append(request: AppendRequest): Promise<AppendResult> {
+    return this.write((tx) => appendEvents(tx, request, this.active.get(tx.db)));
+  }
+
+  async getEvent(id: string): Promise<EventWithDeliveries | null> {
+    return this.read(() => getEvent(this.db, id));
+  }
+
+  async listEvents(query: EventQuery): Promise<Page<EventSummary>> {
+    return this.read(() => listEvents(this.db, query));
+  }
+
+  deleteEvent(id: string): Promise<boolean> {
+    return this.write((tx) => deleteEvent(tx, id));
+  }
+
+  // ── subscriptions ───────────────────────────────────────────────────────────────────────
+  createSubscription(subscription: NewSubscription): Promise<Subscription> {
+    return this.write((tx) => this.invalidating(() => subscriptions.createSubscription(tx, subscription)));
+  }
+
+  async getSubscription(id: string): Promise<Subscription | null> {
+    return this.read(() => subscriptions.getSubscription(this.db, id));
+  }
+
+  async listSubscriptions(): Promise<Subscription[]> {
+    return this.read(() => subscriptions.listSubscriptions(this.db));
+  }
+
+  updateSubscription(id: string, patch: SubscriptionPatch): Promise<Subscription | null> {
+    return this.write((tx) => this.invalidating(() => subscriptions.updateSubscription(tx, id, patch)));
+  }
+
+  deleteSubscription(id: string): Promise<boolean> {
+    return this.write((tx) => this.invalidating(() => subscriptions.deleteSubscription(tx, id)));
+  }
+
+  // ── inbox ───────────────────────────────────────────────────────────────────────────────
+  async listInbox(query: InboxQuery): Promise<Page<InboxItem>> {
+    return this.read(() => listInbox(this.db, query));
+  }
+
+  ackEvent(subscriptionId: string, eventId: string): Promise<AckResult> {
+    return this.write((tx) => ackEvent(tx, subscriptionId, eventId));
+  }
+
+  claim(query: ClaimQuery): Promise<ClaimedDelivery[]> {
+    return this.write((tx) => claimDeliveries(tx, query));
+  }
+
+  extendLeases(leases: { delivery_id: string; lease_token: string }[], leaseMs: number): Promise<string[]> {
+    return this.write((tx) => extendLeases(tx, leases, leaseMs));
+  }
+
+  settle(settlements: Settlement[]): Promise<SettleResult[]> {
+    return this.write((tx) => {
+      const { results, disabled } = settleDeliveries(tx, settlements);
+      if (disabled) this.active.invalidate();
+      return results;
+    });
+  }
+
+  async nextDueAt(subscriptionId: string): Promise<EpochMs | null> {
+    return this.read(() => nextDueAt(this.db, subscriptionId));
+  }
+
+  onDeliveriesReady(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ── dead letters ────────────────────────────────────────────────────────────────────────
+  async listDeadLetters(query: DeadLetterQuery): Promise<Page<DeadLetter>> {
+    return this.read(() => listDeadLetters(this.db, query));
+  }
+
+  replay(filter: ReplayFilter): Promise<number> {
+    return this.write((tx) => replayDeliveries(tx, filter));
+  }
+
+  async stats(): Promise<StoreStats> {
+    return this.read(() => stats(this.db));
+  }
+
+  // ── plumbing ────────────────────────────────────────────────────────────────────────────
+  private write<T>(work: (tx: Tx) => T): Promise<T> {
+    return this.writer.submit(work);
+  }
+
+  private read<T>(work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      throw mapSqliteError(error);
+    }
+  }
+
+  /** Runs a subscription write and drops the cached active list, whether it commits or not. */
+  private invalidating<T>(work: () => T): T {
+    try {
+      return work();
+    } finally {
+      this.active.invalidate();
+    }
+  }
+
+  private emit(subscriptionIds: string[]): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(subscriptionIds);
+      } catch {
+        // A listener's failure must not undo or hide a committed write.
+      }
+    }
+  }
+}
