@@ -1,0 +1,56 @@
+/** The command table and the help text. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { loadConfig, type Env } from '../config/config.js';
+import { ConfigError } from '../core/errors.js';
+
+/** A string flag's value, or undefined. */
+export const text = (value: string | boolean | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+
+export interface Command {
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+/** Parses flags; an unknown flag is a configuration error with a clear message. */
+export function flags(
+  args: string[],
+  options: NonNullable<ParseArgsConfig['options']>,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+  } catch (error) {
+    throw new ConfigError('command line', (error as Error).message);
+  }
+}
+
+/** Flags that stand for configuration variables. */
+export function configFromFlags(values: Record<string, string | boolean | undefined>): ReturnType<typeof loadConfig> {
+  const overrides: Env = {};
+  const map: Record<string, string> = {
+    port: 'TRIGGERS_PORT',
+    host: 'TRIGGERS_HOST',
+    database: 'TRIGGERS_DATABASE_URL',
+    role: 'TRIGGERS_ROLE',
+    api: 'TRIGGERS_API_URL',
+    'data-dir': 'TRIGGERS_DATA_DIR',
+  };
+  for (const [flag, variable] of Object.entries(map)) {
+    const value = values[flag];
+    if (typeof value === 'string') overrides[variable] = value;
+  }
+  return loadConfig({ overrides });
+}
+
+export const commands: Record<string, Command> = {
+  serve: { summary: 'run the API, dispatcher, receiver and console (--role api|dispatcher|all)', run: async (args) => (await import('./serve.js')).serve(args) },
+  dispatch: { summary: 'run the dispatcher against a remote API over HTTP (--once for one run)', run: async (args) => (await import('./dispatchCommand.js')).dispatch(args) },
+  send: { summary: 'send an event: --type T --source S --payload JSON', run: async (args) => (await import('./send.js')).send(args) },
+  migrate: { summary: 'apply database migrations and exit', run: async (args) => (await import('./migrate.js')).migrate(args) },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`);
+  return `Usage: triggers <command> [flags]\n\nCommands:\n${lines.join('\n')}\n\nConfiguration comes from TRIGGERS_* environment variables and .env; see docs/configuration.md.\n`;
+}

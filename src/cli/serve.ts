@@ -1,0 +1,48 @@
+/** `triggers serve`: one process running what its role says, until SIGINT/SIGTERM. */
+import { resolveSecrets } from '../config/secrets.js';
+import { startTriggers } from '../app.js';
+import { configFromFlags, flags } from './commands.js';
+
+export async function serve(args: string[]): Promise<number> {
+  const { values } = flags(args, {
+    role: { type: 'string' },
+    port: { type: 'string', short: 'p' },
+    host: { type: 'string' },
+    database: { type: 'string' },
+    'data-dir': { type: 'string' },
+  });
+  const { config, generated, file } = resolveSecrets(configFromFlags(values));
+  const triggers = await startTriggers(config);
+  if (generated.length > 0) printFirstStart(triggers.url, config.apiKey, generated, file);
+
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string) => {
+      triggers.logger.info({ signal }, 'shutting down');
+      triggers.stop().then(resolve, (error: unknown) => {
+        triggers.logger.error({ err: error }, 'error while stopping');
+        resolve();
+      });
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+  return 0;
+}
+
+function printFirstStart(url: string, apiKey: string, generated: string[], file: string): void {
+  const lines = [
+    '',
+    `Triggers generated ${generated.join(', ')} and saved them in ${file}.`,
+    generated.includes('api_key') ? `Your API key: ${apiKey}` : `Your API key is in ${file}.`,
+    '',
+    'Try it:',
+    `  TOKEN=$(curl -s -X POST ${url}/token -d "username=api&password=${apiKey}" | jq -r .access_token)`,
+    `  curl -s -X POST ${url}/events -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
+    `       -d '{"type":"test.event","source":"manual","payload":{"message":"hello"}}'`,
+    `  curl -s ${url}/inbox -H "Authorization: Bearer $TOKEN"`,
+    '',
+    `API reference: ${url}/docs`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,45 @@
+/**
+ * The default subscription (id `default`) comes from configuration — the seed's single webhook
+ * URL — and is re-applied at every start: its URL and signing secret follow
+ * TRIGGERS_WEBHOOK_URL / TRIGGERS_WEBHOOK_SECRET. Filters, description and status changed
+ * through the API are kept. With no URL it is a pull-only inbox (`GET /inbox`).
+ */
+import type { ResolvedConfig } from './config/secrets.js';
+import type { SigningSecret } from './core/types.js';
+import type { Store } from './store/store.js';
+
+export const DEFAULT_SUBSCRIPTION_ID = 'default';
+const ROTATION_OVERLAP_MS = 24 * 3_600_000;
+
+export async function ensureDefaultSubscription(store: Store, config: ResolvedConfig, now = Date.now()): Promise<void> {
+  const existing = await store.getSubscription(DEFAULT_SUBSCRIPTION_ID);
+  if (!existing) {
+    try {
+      await store.createSubscription({
+        id: DEFAULT_SUBSCRIPTION_ID,
+        url: config.webhookUrl,
+        event_types: ['*'],
+        secrets: [{ secret: config.webhookSecret, expires_at: null }],
+        status: 'active',
+        description: 'Default subscription (TRIGGERS_WEBHOOK_URL)',
+        disabled_reason: null,
+        metadata: {},
+      });
+      return;
+    } catch (error) {
+      // Another process of a fleet created it first: fall through and reconcile.
+      if (!(await store.getSubscription(DEFAULT_SUBSCRIPTION_ID))) throw error;
+    }
+  }
+  const current = (await store.getSubscription(DEFAULT_SUBSCRIPTION_ID))!;
+  const patch: Parameters<Store['updateSubscription']>[1] = {};
+  if (current.url !== config.webhookUrl) patch.url = config.webhookUrl;
+  const currentSecret = current.secrets.find((s) => s.expires_at === null)?.secret;
+  if (currentSecret !== config.webhookSecret) {
+    const kept: SigningSecret[] = current.secrets
+      .filter((s) => s.expires_at === null || s.expires_at > now)
+      .map((s) => (s.expires_at === null ? { secret: s.secret, expires_at: now + ROTATION_OVERLAP_MS } : s));
+    patch.secrets = [{ secret: config.webhookSecret, expires_at: null }, ...kept];
+  }
+  if (Object.keys(patch).length > 0) await store.updateSubscription(DEFAULT_SUBSCRIPTION_ID, patch);
+}
