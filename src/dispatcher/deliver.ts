@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
-import { isSuccess, parseRetryAfter } from '../core/outcome.js';
+import { parseRetryAfter } from '../core/outcome.js';
 import { signatureHeaders } from '../core/signing.js';
 import { isPrivateAddress } from '../core/targets.js';
 import type { ClaimedDelivery } from '../core/types.js';
@@ -36,7 +36,11 @@ export const USER_AGENT = `Triggers/${packageVersion()}`;
 
 export interface DelivererOptions {
   timeoutMs: number;
-  /** Sockets kept per origin: the per-subscription concurrency. */
+  /**
+   * Sockets per origin. At least the global concurrency: several subscriptions may share an
+   * origin, and one of them hanging must not leave the others queued behind its sockets (the
+   * dispatcher's own limits already bound what is in flight per subscription).
+   */
   connectionsPerOrigin: number;
   allowPrivateTargets: boolean;
   /** The API's own origin (config.apiUrl): its `/receiver/` paths are always allowed. */
@@ -91,12 +95,74 @@ interface Route {
   path: string;
 }
 
-interface InFlight {
-  controller: AbortController;
+/**
+ * One request, driven through undici's low-level dispatch handler: no response stream, no
+ * AbortSignal, no promise per phase. It keeps the status, a Retry-After and the first bytes of
+ * the body; the rest of the body is read and dropped by undici, so the socket stays reusable.
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  status: number | null = null;
+  retryAfter: string | null = null;
+  excerpt: Buffer | null = null;
+  received = 0;
+  settled = false;
   deadline: number;
+  #abort: ((error?: Error) => void) | null = null;
+  #reason: Error | null = null;
+
+  constructor(
+    deadline: number,
+    private readonly finish: (attempt: Attempt, error: Error | null) => void,
+  ) {
+    this.deadline = deadline;
+  }
+
+  abort(reason: Error): void {
+    if (this.#abort) this.#abort(reason);
+    else this.#reason = reason;
+  }
+
+  onConnect(abort: (error?: Error) => void): void {
+    if (this.#reason) abort(this.#reason);
+    else this.#abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    if (statusCode < 200) return true;
+    this.status = statusCode;
+    if (statusCode >= 300) {
+      for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+        const name = rawHeaders[i] as Buffer;
+        if (name.length === 11 && name.toString('latin1').toLowerCase() === 'retry-after') {
+          this.retryAfter = (rawHeaders[i + 1] as Buffer).toString('latin1');
+        }
+      }
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.received < RESPONSE_EXCERPT_BYTES) {
+      const take = chunk.subarray(0, RESPONSE_EXCERPT_BYTES - this.received);
+      this.excerpt = this.excerpt === null ? Buffer.from(take) : Buffer.concat([this.excerpt, take]);
+    }
+    this.received += chunk.length;
+    // Past the drain limit, dropping the connection is cheaper than reading the rest.
+    if (this.received > DRAIN_LIMIT_BYTES) this.abort(new ResponseTooLarge());
+    return true;
+  }
+
+  onComplete(): void {
+    this.finish(this, null);
+  }
+
+  onError(error: Error): void {
+    this.finish(this, error);
+  }
 }
 
-type ResponseBody = Dispatcher.ResponseData['body'];
+/** Ends a response body past DRAIN_LIMIT_BYTES; not an attempt error. */
+class ResponseTooLarge extends Error {}
 
 /** Describes a failed request in a few words: what an operator wants in `last_error`. */
 export function describeError(error: unknown, timeoutMs: number): string {
@@ -128,63 +194,13 @@ export function describeError(error: unknown, timeoutMs: number): string {
   }
 }
 
-/**
- * Reads at most RESPONSE_EXCERPT_BYTES of the body; the rest is drained in the background so the
- * connection can be reused. `done` is called once the body is fully consumed or destroyed.
- */
-function readExcerpt(body: ResponseBody, contentLength: string | undefined, done: () => void): Promise<string | null> {
-  if (contentLength !== undefined && Number(contentLength) <= RESPONSE_EXCERPT_BYTES) {
-    return body.text().then(
-      (text) => {
-        done();
-        return text === '' ? null : text;
-      },
-      (error: unknown) => {
-        done();
-        throw error;
-      },
-    );
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const detach = () => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-    };
-    const excerpt = () => (size === 0 ? null : Buffer.concat(chunks, size).toString('utf8', 0, Math.min(size, RESPONSE_EXCERPT_BYTES)));
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size < RESPONSE_EXCERPT_BYTES) return;
-      detach();
-      resolve(excerpt());
-      body.dump({ limit: DRAIN_LIMIT_BYTES }).then(done, done);
-    };
-    const onEnd = () => {
-      detach();
-      done();
-      resolve(excerpt());
-    };
-    const onError = (error: Error) => {
-      detach();
-      done();
-      reject(error);
-    };
-    body.on('data', onData);
-    body.on('end', onEnd);
-    body.on('error', onError);
-  });
-}
-
 export class Deliverer {
   readonly #timeoutMs: number;
   readonly #guarded: Agent;
   readonly #open: Agent;
   readonly #receiverOrigin: string | null;
   readonly #routes = new Map<string, Route>();
-  readonly #inFlight = new Set<InFlight>();
+  readonly #inFlight = new Set<Attempt>();
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: DelivererOptions) {
@@ -217,19 +233,20 @@ export class Deliverer {
     return route;
   }
 
+  /** Cuts requests past their deadline: the whole attempt (queue, connect, headers, body) gets `timeoutMs`. */
   #sweep(): void {
     if (this.#inFlight.size === 0) return;
     const now = Date.now();
-    for (const entry of this.#inFlight) {
-      if (entry.deadline <= now) {
-        this.#inFlight.delete(entry);
-        entry.controller.abort(new DeliveryTimeout(`timeout after ${this.#timeoutMs}ms`));
+    for (const attempt of this.#inFlight) {
+      if (attempt.deadline <= now) {
+        this.#inFlight.delete(attempt);
+        attempt.abort(new DeliveryTimeout(`timeout after ${this.#timeoutMs}ms`));
       }
     }
   }
 
-  /** Makes one signed POST of the claimed delivery's event to the target. Never throws. */
-  async deliver(claim: ClaimedDelivery, target: PushTarget): Promise<AttemptReport> {
+  /** Makes one signed POST of the claimed delivery's event to the target. Never rejects. */
+  deliver(claim: ClaimedDelivery, target: PushTarget): Promise<AttemptReport> {
     const event = claim.event;
     const body = JSON.stringify({
       id: event.id,
@@ -240,65 +257,49 @@ export class Deliverer {
     });
     const at = Date.now();
     const signed = signatureHeaders(target.secrets, event.id, Math.floor(at / 1000), body);
-    const headers: Record<string, string> = {
-      'content-type': 'application/json',
-      'user-agent': USER_AGENT,
-      'webhook-id': signed['webhook-id'],
-      'webhook-timestamp': signed['webhook-timestamp'],
-    };
-    if (target.secrets.length > 0) headers['webhook-signature'] = signed['webhook-signature'];
-
-    const entry: InFlight = { controller: new AbortController(), deadline: at + this.#timeoutMs };
-    this.#inFlight.add(entry);
-    const done = () => this.#inFlight.delete(entry);
+    const headers = [
+      'content-type',
+      'application/json',
+      'user-agent',
+      USER_AGENT,
+      'webhook-id',
+      signed['webhook-id'],
+      'webhook-timestamp',
+      signed['webhook-timestamp'],
+    ];
+    if (target.secrets.length > 0) headers.push('webhook-signature', signed['webhook-signature']);
     const started = performance.now();
-    let statusCode: number | null = null;
-    let retryAfter: number | null = null;
-    try {
-      const route = this.#route(target.url);
-      const response = await route.agent.request({
-        origin: route.origin,
-        path: route.path,
-        method: 'POST',
-        headers,
-        body,
-        signal: entry.controller.signal,
+    return new Promise((resolve) => {
+      const attempt = new Attempt(at + this.#timeoutMs, (done, error) => {
+        if (done.settled) return;
+        done.settled = true;
+        this.#inFlight.delete(done);
+        const status = done.status;
+        const failed = error !== null && !(error instanceof ResponseTooLarge);
+        resolve({
+          claim,
+          at,
+          duration_ms: Math.round((performance.now() - started) * 100) / 100,
+          status_code: status,
+          error: failed ? describeError(error, this.#timeoutMs) : null,
+          retry_after_ms: done.retryAfter === null ? null : parseRetryAfter(done.retryAfter, Date.now()),
+          response: done.excerpt === null ? null : done.excerpt.toString('utf8'),
+        });
       });
-      statusCode = response.statusCode;
-      if (!isSuccess(statusCode)) retryAfter = parseRetryAfter(response.headers['retry-after'], Date.now());
-      const contentLength = response.headers['content-length'];
-      const excerpt = await readExcerpt(response.body, Array.isArray(contentLength) ? contentLength[0] : contentLength, done);
-      return report(claim, at, started, statusCode, null, retryAfter, excerpt);
-    } catch (error) {
-      done();
-      return report(claim, at, started, statusCode, describeError(error, this.#timeoutMs), retryAfter, null);
-    }
+      this.#inFlight.add(attempt);
+      try {
+        const route = this.#route(target.url);
+        route.agent.dispatch({ origin: route.origin, path: route.path, method: 'POST', headers, body }, attempt);
+      } catch (error) {
+        attempt.onError(error as Error);
+      }
+    });
   }
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
-    for (const entry of this.#inFlight) entry.controller.abort(new DeliveryTimeout('dispatcher closing'));
+    for (const attempt of this.#inFlight) attempt.abort(new DeliveryTimeout('dispatcher closing'));
     this.#inFlight.clear();
     await Promise.all([this.#open.close(), this.#guarded === this.#open ? null : this.#guarded.close()]);
   }
-}
-
-function report(
-  claim: ClaimedDelivery,
-  at: number,
-  started: number,
-  statusCode: number | null,
-  error: string | null,
-  retryAfter: number | null,
-  response: string | null,
-): AttemptReport {
-  return {
-    claim,
-    at,
-    duration_ms: Math.round((performance.now() - started) * 100) / 100,
-    status_code: statusCode,
-    error,
-    retry_after_ms: retryAfter,
-    response,
-  };
 }

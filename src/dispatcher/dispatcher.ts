@@ -1,12 +1,15 @@
 /**
  * The dispatch engine: claim → POST → settle, over any DeliverySource.
  *
- * Per push target (subscription) it keeps a small window of claimed deliveries: up to
- * `perSubscription` in flight plus as many buffered, claimed in batches when at least half the
- * window is free, so a busy subscription costs one claim per dozens of deliveries. Requests in
- * flight are bounded globally (`concurrency`, shared round-robin between targets) and per target,
- * so one dead endpoint holds at most its own slots. Results are settled in groups: collected for
- * a few milliseconds (or until a batch is full) and committed with one settle call, one at a time.
+ * Per push target (subscription) it keeps a window of claimed deliveries: up to
+ * `perSubscription` in flight, plus a buffer sized to ~100 ms of that endpoint's observed
+ * throughput (at least `perSubscription`), refilled in batches once a quarter of the window is
+ * free — so a busy subscription costs one claim per hundreds of deliveries and a slow one keeps
+ * few leases waiting. Requests in flight are bounded globally (`concurrency`, shared round-robin
+ * between targets) and per target, so one dead endpoint holds at most its own slots. Results are
+ * settled in groups: collected for a few milliseconds (or until a batch is full) and committed
+ * with one settle call, one at a time. Claims and settles are issued in the same tick whenever
+ * they can be, so a store with group commit makes one commit (one fsync) of both.
  *
  * A target's claim loop:
  *
@@ -76,10 +79,18 @@ class TargetState {
   failures = 0;
   backoffUntil = 0;
   longPoll: AbortController | null = null;
+  /** Completions per ms, smoothed; sizes the claim-ahead buffer. */
+  rate = 0;
+  completions = 0;
+  rateSince = Date.now();
   constructor(public target: PushTarget) {}
 }
 
 const MAX_CLAIM = 1000;
+/** How much of a target's recent throughput is claimed ahead of its free slots. */
+const CLAIM_AHEAD_MS = 100;
+/** Deliveries claimed but not started, over all targets, beyond twice the concurrency. */
+const GLOBAL_BUFFER = 2000;
 
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   return new Engine(options);
@@ -125,6 +136,10 @@ class Engine implements Dispatcher {
   #toSettleTargets: TargetState[] = [];
   #settling: Promise<void> | null = null;
   #settleTimer: NodeJS.Timeout | null = null;
+  /** Inside #flush: claims issued now ride in the same commit. */
+  #flushing = false;
+  /** How long the last settle took; spaces the next one so commits stay a small share of time. */
+  #lastSettleMs = 0;
 
   #wakeTimer: NodeJS.Timeout | null = null;
   #wakeTimerAt = Number.POSITIVE_INFINITY;
@@ -159,7 +174,7 @@ class Engine implements Dispatcher {
     this.#stopTimeoutMs = options.stopTimeoutMs ?? dispatch.timeoutMs + 2_000;
     this.#delivererOptions = {
       timeoutMs: dispatch.timeoutMs,
-      connectionsPerOrigin: this.#perTarget,
+      connectionsPerOrigin: this.#concurrency,
       allowPrivateTargets: options.config.allowPrivateTargets,
       receiverOrigin: options.config.apiUrl,
     };
@@ -301,7 +316,17 @@ class Engine implements Dispatcher {
     this.#claim(state);
   }
 
-  #claim(state: TargetState): void {
+  /** Deliveries a target may hold (in flight + buffered): its slots plus ~100 ms of its throughput. */
+  #window(state: TargetState): number {
+    const ahead = Math.min(MAX_CLAIM, Math.max(this.#perTarget, Math.ceil(state.rate * CLAIM_AHEAD_MS)));
+    return this.#perTarget + ahead;
+  }
+
+  /**
+   * Claims for a target if it has room. A busy target waits until a quarter of its window is
+   * free (an eighth when riding along with a settle), so claims come in batches.
+   */
+  #claim(state: TargetState, ridingAlong = false): void {
     if (!this.#running || state.removed) return;
     if (state.claiming) {
       state.again = true;
@@ -311,14 +336,15 @@ class Engine implements Dispatcher {
     const longPoll = this.#source.longPoll && !this.#once && busy === 0;
     if (state.drained && !longPoll) return;
     if (state.backoffUntil > Date.now()) return;
-    const room = 2 * this.#perTarget - busy;
-    const globalRoom = 2 * this.#concurrency - this.#inFlight - this.#buffered - this.#claimSlots;
+    const window = this.#window(state);
+    const room = window - busy;
+    const globalRoom = 2 * this.#concurrency + GLOBAL_BUFFER - this.#inFlight - this.#buffered - this.#claimSlots;
     const limit = Math.min(room, globalRoom, this.#budget, MAX_CLAIM);
     if (limit <= 0) {
       if (globalRoom <= 0) this.#starved.add(state);
       return;
     }
-    if (busy > 0 && limit < Math.ceil(this.#perTarget / 2)) return;
+    if (busy > 0 && limit < Math.ceil(window / (ridingAlong ? 8 : 4))) return;
 
     state.claiming = true;
     state.again = false;
@@ -333,6 +359,8 @@ class Engine implements Dispatcher {
       (batch) => this.#claimed(state, limit, requestedAt, waitMs, batch),
       (error: unknown) => this.#claimFailed(state, limit, error),
     );
+    // Pending results ride in the same commit as this claim.
+    if (!this.#flushing && this.#toSettle.length > 0 && !this.#settling) this.#flush();
   }
 
   #claimed(state: TargetState, limit: number, requestedAt: number, waitMs: number, batch: ClaimedDelivery[]): void {
@@ -458,6 +486,13 @@ class Engine implements Dispatcher {
   #delivered(state: TargetState, report: AttemptReport): void {
     state.inFlight--;
     this.#inFlight--;
+    state.completions++;
+    const now = Date.now();
+    if (now - state.rateSince >= 50) {
+      state.rate = 0.5 * state.rate + (0.5 * state.completions) / (now - state.rateSince);
+      state.completions = 0;
+      state.rateSince = now;
+    }
     this.#toSettle.push(report);
     this.#toSettleTargets.push(state);
     if (this.#toSettle.length >= this.#settleBatch) this.#flush();
@@ -485,9 +520,17 @@ class Engine implements Dispatcher {
     if (this.#settling || this.#toSettle.length === 0) return;
     const reports = this.#toSettle.splice(0, MAX_CLAIM);
     const states = this.#toSettleTargets.splice(0, reports.length);
+    // Top up busy targets in the same tick: the claims share this settle's commit.
+    this.#flushing = true;
+    for (const state of this.#targets.values()) {
+      if (!state.claiming && state.inFlight + state.queue.length > 0) this.#claim(state, true);
+    }
+    this.#flushing = false;
+    const startedAt = performance.now();
     this.#settling = this.#source.settle(reports).then(
       (outcomes) => {
         this.#settling = null;
+        this.#lastSettleMs = performance.now() - startedAt;
         this.#record(reports, states, outcomes);
         this.#afterSettle(false);
       },
@@ -507,7 +550,10 @@ class Engine implements Dispatcher {
     if (this.#toSettle.length > 0) {
       if (failed) this.#settleTimer ??= setTimeout(() => this.#flush(), 500);
       else if (this.#toSettle.length >= this.#settleBatch) this.#flush();
-      else this.#settleTimer ??= setTimeout(() => this.#flush(), this.#settleDelayMs);
+      else {
+        const delay = Math.max(this.#settleDelayMs, Math.min(50, 2 * this.#lastSettleMs));
+        this.#settleTimer ??= setTimeout(() => this.#flush(), delay);
+      }
     }
     this.#checkIdle();
   }

@@ -1,0 +1,326 @@
+/**
+ * The in-process dispatcher against a real SQLite store and a real HTTP sink: wake-ups, the
+ * status rules (retry, dead-letter, 410, 4xx, 429 + Retry-After, timeouts, refused connections,
+ * redirects), isolation between subscriptions, crash recovery through expired leases.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { afterEach, beforeEach, test } from 'node:test';
+import { type Sink, startSink } from '../support/sink.js';
+import { addSubscription, appendEvents, deliveryStatus, eventually, type Harness, harness, sleep } from './helpers.js';
+
+let sink: Sink;
+let h: Harness | undefined;
+
+beforeEach(async () => {
+  sink = await startSink();
+});
+
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+  await sink.close();
+});
+
+async function started(env: Record<string, string> = {}, options: Parameters<typeof harness>[1] = {}): Promise<Harness> {
+  h = await harness(env, options);
+  return h;
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+test('a new event is delivered within milliseconds of its append (woken, not polled)', async () => {
+  // A safety poll far longer than the test: only the store's wake-up can explain a fast delivery.
+  const { store, dispatcher } = await started({}, { pollIntervalMs: 60_000 });
+  await addSubscription(store, 'fast', `${sink.url}/fast`);
+  dispatcher.start();
+  await sleep(100); // targets loaded, dispatcher idle
+  const delays: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const before = Date.now();
+    const [id] = await appendEvents(store);
+    const requests = await sink.waitFor(round + 1, { path: '/fast', timeoutMs: 2_000 });
+    const request = requests[round];
+    assert.equal(request?.headers['webhook-id'], id);
+    delays.push((request?.at ?? 0) - before);
+    await sleep(20);
+  }
+  // Every one far sooner than any poll; the best within a few ms (the machine may be busy).
+  assert.ok(Math.max(...delays) < 1_000, `delays ${delays.join(', ')}ms`);
+  assert.ok(Math.min(...delays) < 100, `delays ${delays.join(', ')}ms`);
+});
+
+test('a failing endpoint is retried on the schedule, then delivered; the webhook-id stays the same', async () => {
+  const { store, dispatcher } = await started({ TRIGGERS_RETRY_SCHEDULE: '50ms,100ms' });
+  sink.respond('/flaky', [{ status: 500, body: 'boom' }, { status: 503 }, { status: 200 }]);
+  await addSubscription(store, 'flaky', `${sink.url}/flaky`);
+  const [id] = await appendEvents(store);
+  dispatcher.start();
+  const requests = await sink.waitFor(3, { path: '/flaky' });
+  assert.deepEqual(new Set(requests.map((r) => r.headers['webhook-id'])), new Set([id]));
+  const gap1 = (requests[1]?.at ?? 0) - (requests[0]?.at ?? 0);
+  const gap2 = (requests[2]?.at ?? 0) - (requests[1]?.at ?? 0);
+  assert.ok(gap1 >= 35 && gap1 < 1_000, `first retry after ${gap1}ms`);
+  assert.ok(gap2 >= 75 && gap2 < 1_000, `second retry after ${gap2}ms`);
+  const event = await deliveryStatus(store, id as string, 'flaky', 'delivered');
+  const delivery = event.deliveries[0];
+  assert.equal(delivery?.attempts_count, 3);
+  assert.deepEqual(
+    delivery?.attempts.map((a) => a.status_code),
+    [500, 503, 200],
+  );
+  assert.equal(delivery?.attempts[0]?.response, 'boom');
+  assert.ok((delivery?.latency_ms ?? 0) > 0);
+});
+
+test('when the schedule is used up the delivery is dead-lettered', async () => {
+  const { store, dispatcher, metrics } = await started({ TRIGGERS_RETRY_SCHEDULE: '50ms,100ms' });
+  sink.respond('/down', { status: 502 });
+  await addSubscription(store, 'down', `${sink.url}/down`);
+  const [id] = await appendEvents(store);
+  dispatcher.start();
+  const event = await deliveryStatus(store, id as string, 'down', 'failed');
+  assert.equal(event.deliveries[0]?.attempts_count, 3);
+  assert.equal(sink.requestsTo('/down').length, 3);
+  const dead = await store.listDeadLetters({ limit: 10 });
+  assert.deepEqual(
+    dead.items.map((d) => d.event_id),
+    [id],
+  );
+  const text = await metrics.registry.metrics();
+  assert.match(text, /triggers_deliveries_failed_total\{subscription="down"\} 1/);
+  assert.match(text, /triggers_delivery_retries_total\{subscription="down"\} 2/);
+  assert.match(text, /triggers_delivery_attempts_total\{subscription="down",result="dead"\} 1/);
+});
+
+test('410 Gone dead-letters the delivery and disables the subscription', async () => {
+  const { store, dispatcher } = await started();
+  sink.respond('/gone', { status: 410 });
+  await addSubscription(store, 'gone', `${sink.url}/gone`);
+  const [id] = await appendEvents(store);
+  dispatcher.start();
+  await deliveryStatus(store, id as string, 'gone', 'failed');
+  const subscription = await eventually(async () => {
+    const s = await store.getSubscription('gone');
+    return s?.status === 'disabled' ? s : undefined;
+  });
+  assert.match(subscription.disabled_reason ?? '', /410/);
+  await appendEvents(store);
+  await sleep(300);
+  assert.equal(sink.requestsTo('/gone').length, 1);
+});
+
+test('a permanent 4xx dead-letters at once; 408, 425 and 429 are retried', async () => {
+  const { store, dispatcher } = await started({ TRIGGERS_RETRY_SCHEDULE: '50ms' });
+  sink.respond('/bad', { status: 400, body: '{"error":"bad payload"}' });
+  sink.respond('/slowdown', [{ status: 408 }, { status: 425 }, { status: 200 }]);
+  await addSubscription(store, 'bad', `${sink.url}/bad`, { eventTypes: ['order.*'] });
+  await addSubscription(store, 'slowdown', `${sink.url}/slowdown`, { eventTypes: ['other.*'] });
+  const [bad] = await appendEvents(store, 1, 'order.created');
+  const [slow] = await appendEvents(store, 1, 'other.thing');
+  dispatcher.start();
+  const event = await deliveryStatus(store, bad as string, 'bad', 'failed');
+  assert.equal(event.deliveries[0]?.attempts_count, 1);
+  assert.equal(event.deliveries[0]?.attempts[0]?.response, '{"error":"bad payload"}');
+  // 408 then 425 with a one-retry schedule: the 425 is the last try, so it dead-letters.
+  const other = await deliveryStatus(store, slow as string, 'slowdown', 'failed');
+  assert.deepEqual(
+    other.deliveries[0]?.attempts.map((a) => a.status_code),
+    [408, 425],
+  );
+});
+
+test('429 with Retry-After waits as told (clamped to at least 1 s) instead of the schedule', async () => {
+  const { store, dispatcher } = await started({ TRIGGERS_RETRY_SCHEDULE: '50ms,50ms' });
+  sink.respond('/limited', [{ status: 429, headers: { 'retry-after': '1' } }, { status: 200 }]);
+  await addSubscription(store, 'limited', `${sink.url}/limited`);
+  const [id] = await appendEvents(store);
+  dispatcher.start();
+  const [first, second] = await sink.waitFor(2, { path: '/limited', timeoutMs: 5_000 });
+  const gap = (second?.at ?? 0) - (first?.at ?? 0);
+  assert.ok(gap >= 950, `retried after ${gap}ms, Retry-After said 1s`);
+  assert.ok(gap < 3_000, `retried after ${gap}ms`);
+  await deliveryStatus(store, id as string, 'limited', 'delivered');
+});
+
+test('a timeout and a refused connection are retried, with the error recorded', async () => {
+  const port = await closedPort();
+  const { store, dispatcher } = await started({ TRIGGERS_RETRY_SCHEDULE: '50ms,50ms', TRIGGERS_DELIVERY_TIMEOUT: '300ms' });
+  sink.respond('/slow', [{ hang: true }, { delayMs: 1_000 }, { status: 200 }]);
+  await addSubscription(store, 'slow', `${sink.url}/slow`);
+  await addSubscription(store, 'refused', `http://127.0.0.1:${port}/hook`);
+  const [id] = await appendEvents(store);
+  const started_ = Date.now();
+  dispatcher.start();
+  const slow = await deliveryStatus(store, id as string, 'slow', 'delivered');
+  const attempts = slow.deliveries.find((d) => d.subscription_id === 'slow')?.attempts ?? [];
+  assert.equal(attempts.length, 3);
+  assert.equal(attempts[0]?.status_code, null);
+  assert.match(attempts[0]?.error ?? '', /timeout/);
+  assert.match(attempts[1]?.error ?? '', /timeout/);
+  assert.ok((attempts[0]?.duration_ms ?? 0) >= 250 && (attempts[0]?.duration_ms ?? 0) < 1_500, `${attempts[0]?.duration_ms}ms`);
+  assert.ok(Date.now() - started_ < 4_000);
+
+  const refused = await deliveryStatus(store, id as string, 'refused', 'failed');
+  const refusedAttempts = refused.deliveries.find((d) => d.subscription_id === 'refused')?.attempts ?? [];
+  assert.equal(refusedAttempts.length, 3);
+  for (const attempt of refusedAttempts) assert.match(attempt.error ?? '', /ECONNREFUSED/);
+});
+
+test('a reset connection and a slow-dripping body are handled; only ~1 KiB of the response is kept', async () => {
+  const { store, dispatcher } = await started({ TRIGGERS_RETRY_SCHEDULE: '50ms', TRIGGERS_DELIVERY_TIMEOUT: '400ms' });
+  sink.respond('/reset', [{ reset: true }, { status: 200, body: 'x'.repeat(5_000) }]);
+  sink.respond('/drip', [{ status: 500, body: 'y'.repeat(100), drip: { chunks: 100, intervalMs: 50 } }, { status: 200 }]);
+  await addSubscription(store, 'reset', `${sink.url}/reset`);
+  await addSubscription(store, 'drip', `${sink.url}/drip`);
+  const [id] = await appendEvents(store);
+  dispatcher.start();
+  const reset = await deliveryStatus(store, id as string, 'reset', 'delivered');
+  const resetAttempts = reset.deliveries.find((d) => d.subscription_id === 'reset')?.attempts ?? [];
+  assert.match(resetAttempts[0]?.error ?? '', /ECONNRESET|closed|socket/i);
+  assert.equal(resetAttempts[1]?.response?.length, 1024);
+  const drip = await deliveryStatus(store, id as string, 'drip', 'delivered');
+  const dripAttempts = drip.deliveries.find((d) => d.subscription_id === 'drip')?.attempts ?? [];
+  assert.equal(dripAttempts[0]?.status_code, 500);
+  assert.ok((dripAttempts[0]?.duration_ms ?? 0) < 1_500, `drip attempt took ${dripAttempts[0]?.duration_ms}ms`);
+});
+
+test('redirects are not followed: a 3xx is a failed attempt', async () => {
+  const { store, dispatcher } = await started({ TRIGGERS_RETRY_SCHEDULE: '50ms' });
+  sink.respond('/moved', { status: 301, headers: { location: `${sink.url}/target` } });
+  await addSubscription(store, 'moved', `${sink.url}/moved`);
+  const [id] = await appendEvents(store);
+  dispatcher.start();
+  const event = await deliveryStatus(store, id as string, 'moved', 'failed');
+  assert.deepEqual(
+    event.deliveries[0]?.attempts.map((a) => a.status_code),
+    [301, 301],
+  );
+  assert.equal(sink.requestsTo('/target').length, 0);
+});
+
+test('a hanging endpoint does not delay deliveries to a healthy one', async () => {
+  const { store, dispatcher } = await started(
+    { TRIGGERS_DELIVERY_TIMEOUT: '2s', TRIGGERS_SUBSCRIPTION_CONCURRENCY: '4', TRIGGERS_DISPATCH_CONCURRENCY: '16' },
+    {},
+  );
+  sink.respond('/hang', { hang: true });
+  await addSubscription(store, 'hang', `${sink.url}/hang`, { eventTypes: ['*'] });
+  await addSubscription(store, 'healthy', `${sink.url}/healthy`, { eventTypes: ['*'] });
+  dispatcher.start();
+  await sleep(50);
+  const before = Date.now();
+  await appendEvents(store, 50);
+  await sink.waitFor(50, { path: '/healthy', timeoutMs: 3_000 });
+  assert.ok(Date.now() - before < 2_000, `healthy endpoint took ${Date.now() - before}ms`);
+  // The hanging endpoint holds only its own slots.
+  assert.equal(sink.requestsTo('/hang').length, 4);
+  // More events still reach the healthy endpoint at once.
+  const again = Date.now();
+  await appendEvents(store, 10);
+  await sink.waitFor(60, { path: '/healthy', timeoutMs: 3_000 });
+  assert.ok(Date.now() - again < 1_000);
+});
+
+test('a lease left behind by a crashed dispatcher expires and the delivery is redelivered with the same webhook-id', async () => {
+  const { store, dispatcher } = await started({}, { pollIntervalMs: 100 });
+  await addSubscription(store, 'crash', `${sink.url}/crash`);
+  const [id] = await appendEvents(store);
+  // The "crashed" consumer: claims with a short lease and never settles.
+  const [claim] = await store.claim({ subscription_id: 'crash', limit: 10, lease_ms: 400 });
+  assert.equal(claim?.event.id, id);
+  dispatcher.start();
+  await sleep(200);
+  assert.equal(sink.requestsTo('/crash').length, 0, 'not handed out while the lease holds');
+  const [request] = await sink.waitFor(1, { path: '/crash', timeoutMs: 3_000 });
+  assert.equal(request?.headers['webhook-id'], id);
+  const event = await deliveryStatus(store, id as string, 'crash', 'delivered');
+  assert.equal(event.deliveries[0]?.attempts_count, 1);
+  assert.ok((request?.at ?? 0) - Date.now() < 1_000);
+});
+
+test('a subscription created while running is picked up; a removed one is dropped', async () => {
+  const { store, dispatcher } = await started({}, { pollIntervalMs: 100, refreshIntervalMs: 100 });
+  dispatcher.start();
+  await sleep(50);
+  await addSubscription(store, 'later', `${sink.url}/later`);
+  await appendEvents(store, 3);
+  await sink.waitFor(3, { path: '/later' });
+  await store.updateSubscription('later', { status: 'disabled' });
+  await sleep(250);
+  await appendEvents(store, 2);
+  await sleep(300);
+  assert.equal(sink.requestsTo('/later').length, 3);
+});
+
+test('private addresses are refused at connect time unless allowed; the built-in receiver is exempt', async () => {
+  const { store, dispatcher } = await started(
+    { TRIGGERS_ALLOW_PRIVATE_TARGETS: 'false' },
+    {
+      configure: (config) => {
+        config.apiUrl = sink.url;
+        config.retrySchedule = [];
+      },
+    },
+  );
+  // Stored directly: the API would refuse these URLs when creating the subscription.
+  await addSubscription(store, 'loopback', `${sink.url}/private`);
+  await addSubscription(store, 'named', `http://localhost:${sink.port}/private`);
+  await addSubscription(store, 'receiver', `${sink.url}/receiver/mine`);
+  const [id] = await appendEvents(store);
+  dispatcher.start();
+  await deliveryStatus(store, id as string, 'receiver', 'delivered');
+  for (const name of ['loopback', 'named']) {
+    const event = await deliveryStatus(store, id as string, name, 'failed');
+    const attempt = event.deliveries.find((d) => d.subscription_id === name)?.attempts[0];
+    assert.equal(attempt?.status_code, null);
+    assert.match(attempt?.error ?? '', /private or loopback/);
+  }
+  assert.equal(sink.requestsTo('/private').length, 0);
+  assert.equal(sink.requestsTo('/receiver/mine').length, 1);
+});
+
+test('runOnce delivers at most max deliveries, settles them and reports a summary', async () => {
+  const { store, dispatcher } = await started({ TRIGGERS_RETRY_SCHEDULE: '1h' });
+  sink.respond('/bad', { status: 500 });
+  await addSubscription(store, 'good', `${sink.url}/good`, { eventTypes: ['good.*'] });
+  await addSubscription(store, 'bad', `${sink.url}/bad`, { eventTypes: ['bad.*'] });
+  await appendEvents(store, 30, 'good.thing');
+  await appendEvents(store, 5, 'bad.thing');
+
+  const first = await dispatcher.runOnce(20);
+  assert.equal(first.processed, 20);
+  assert.equal(first.succeeded + first.retries + first.failed, 20);
+  const second = await dispatcher.runOnce(100);
+  assert.equal(first.processed + second.processed, 35);
+  assert.equal(first.succeeded + second.succeeded, 30);
+  assert.equal(first.retries + second.retries, 5);
+  assert.equal(second.failed + first.failed, 0);
+  assert.ok(second.latency_ms.max >= second.latency_ms.p99 && second.latency_ms.p99 >= second.latency_ms.p50);
+  assert.ok(second.latency_ms.avg > 0);
+  // Everything due has been handled; retries wait an hour.
+  const third = await dispatcher.runOnce(100);
+  assert.deepEqual(third, { processed: 0, succeeded: 0, failed: 0, retries: 0, latency_ms: { avg: 0, p50: 0, p99: 0, max: 0 } });
+  assert.equal(sink.requestsTo('/good').length, 30);
+});
+
+test('stop() waits for requests in flight and settles them', async () => {
+  const { store, dispatcher } = await started();
+  sink.respond('/slowish', { delayMs: 300 });
+  await addSubscription(store, 'slowish', `${sink.url}/slowish`);
+  const ids = await appendEvents(store, 5);
+  dispatcher.start();
+  await sink.waitFor(5, { path: '/slowish' });
+  await dispatcher.stop();
+  for (const id of ids) {
+    const event = await store.getEvent(id);
+    assert.equal(event?.deliveries[0]?.status, 'delivered');
+  }
+});
