@@ -160,7 +160,7 @@ const tokenFields = {
 } as const;
 
 /** `POST /token`, in its own scope so only it parses form bodies. */
-export async function tokenRoutes(app: FastifyInstance, ctx: ApiContext, auth: Authenticator): Promise<void> {
+export async function tokenRoutes(app: FastifyInstance, auth: Authenticator): Promise<void> {
   await app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: 16 * 1024 });
     scope.post<{ Body: TokenBody | undefined }>(

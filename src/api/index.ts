@@ -56,11 +56,12 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '' || (typeof body === 'string' && body.trim() === '')) {
+    const text = body as string;
+    if (text.length === 0 || (text.length < 64 && text.trim() === '')) {
       done(null, undefined);
       return;
     }
-    json(request, body as string, done);
+    json(request, text, done);
   });
 
   installErrorHandling(app, logger, new RouteTable());
@@ -72,7 +73,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => healthRoutes(scope, ctx));
   await app.register(async (scope) => metricsRoutes(scope, ctx));
   if (ctx.role !== 'dispatcher') {
-    await tokenRoutes(app, ctx, auth);
+    await tokenRoutes(app, auth);
     await app.register(async (scope) => eventRoutes(scope, ctx));
     await app.register(async (scope) => inboxRoutes(scope, ctx));
     await app.register(async (scope) => deliveryRoutes(scope, ctx));

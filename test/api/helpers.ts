@@ -50,6 +50,7 @@ export interface TestResponse {
   headers: Headers;
   text: string;
   /** The parsed body, or undefined when it is not JSON. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely
   json: any;
 }
 
