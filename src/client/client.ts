@@ -37,7 +37,7 @@ export interface TriggersClientOptions {
   baseUrl: string;
   /** Traded for a JWT at `/token`, refreshed as needed. */
   apiKey?: string;
-  /** A ready-made bearer token (used as is; not refreshed). */
+  /** A ready-made bearer token. Alone, it is used as is; with `apiKey`, it is used until it expires or is refused. */
   token?: string;
   /** Per-request timeout for everything but long polls, ms. Default 30 s. */
   timeoutMs?: number;
@@ -97,6 +97,9 @@ export class TriggersClient {
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#ownsDispatcher = options.dispatcher === undefined;
     this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 16 });
+    if (options.apiKey !== undefined && options.token !== undefined) {
+      this.#token = { value: options.token, refreshAt: Number.POSITIVE_INFINITY };
+    }
   }
 
   /** Closes the client's own connections. */

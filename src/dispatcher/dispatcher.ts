@@ -341,7 +341,8 @@ class Engine implements Dispatcher {
     const globalRoom = 2 * this.#concurrency + GLOBAL_BUFFER - this.#inFlight - this.#buffered - this.#claimSlots;
     const limit = Math.min(room, globalRoom, this.#budget, MAX_CLAIM);
     if (limit <= 0) {
-      if (globalRoom <= 0) this.#starved.add(state);
+      // Out of global room, or (runOnce) the budget is reserved by claims in flight: retry when they answer.
+      if (globalRoom <= 0 || (this.#budget <= 0 && this.#claimSlots > 0)) this.#starved.add(state);
       return;
     }
     if (busy > 0 && limit < Math.ceil(window / (ridingAlong ? 8 : 4))) return;
@@ -385,7 +386,17 @@ class Engine implements Dispatcher {
     this.#markReady(state);
     this.#startReady();
     this.#claim(state);
+    if (batch.length < limit) this.#retryStarved();
     this.#checkIdle();
+  }
+
+  /** Gives targets that could not claim (no global room or budget) another chance. */
+  #retryStarved(): void {
+    for (const starved of this.#starved) {
+      this.#starved.delete(starved);
+      this.#claim(starved);
+      if (this.#starved.has(starved)) break;
+    }
   }
 
   #claimFailed(state: TargetState, limit: number, error: unknown): void {
@@ -394,6 +405,7 @@ class Engine implements Dispatcher {
     this.#claims--;
     this.#claimSlots -= limit;
     this.#budget += limit;
+    this.#retryStarved();
     if (this.#running && !state.removed) {
       state.failures++;
       this.#runError ??= error;
@@ -500,13 +512,7 @@ class Engine implements Dispatcher {
     // 410 Gone disables the subscription: drop it from the targets soon.
     if (report.status_code === 410 && this.#running && !this.#once) this.#refresh();
 
-    if (this.#starved.size > 0) {
-      for (const starved of this.#starved) {
-        this.#starved.delete(starved);
-        this.#claim(starved);
-        if (this.#starved.has(starved)) break;
-      }
-    }
+    if (this.#starved.size > 0) this.#retryStarved();
     this.#markReady(state);
     this.#startReady();
     this.#claim(state);
