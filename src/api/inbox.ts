@@ -248,9 +248,21 @@ export async function inboxRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       if (waitMs === 0) {
         result = await take();
       } else {
+        let gone = false;
         result = await longPoll(store, waiters, subscriptionId, take, waitMs, clock, (abort) => {
-          reply.raw.once('close', abort);
+          reply.raw.once('close', () => {
+            gone = true;
+            abort();
+          });
         });
+        if (gone) {
+          // The client hung up: nobody is left to answer, and a half-closed socket would
+          // otherwise linger until it times out (holding up a shutdown). Anything leased in
+          // the meantime is handed out again when its lease expires.
+          reply.hijack();
+          request.raw.socket.destroy();
+          return reply;
+        }
       }
       // Closing: let this connection go with the answer instead of idling in keep-alive.
       if (waiters.closed) reply.header('connection', 'close');
@@ -286,6 +298,7 @@ async function longPoll(
       const due = await store.nextDueAt(subscriptionId);
       const untilDue = due === null ? remaining : Math.max(5, due - clock());
       await waiters.sleep(sleeper, Math.min(remaining, untilDue));
+      if (aborted) return [];
     }
   } finally {
     waiters.release(sleeper);

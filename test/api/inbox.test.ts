@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { buildApi } from '../../src/api/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import type { Store } from '../../src/store/store.js';
 import { errorCode, sendEvent, startTestServer, type TestServer } from './helpers.js';
 
 describe('inbox', () => {
@@ -175,20 +180,38 @@ describe('inbox long-poll shutdown', () => {
   it('stops waiting when the client hangs up', async () => {
     const server = await startTestServer();
     try {
-      const controller = new AbortController();
-      const claim = fetch(`${server.url}/inbox/claim`, {
-        method: 'POST',
-        headers: { 'x-api-key': server.apiKey, 'content-type': 'application/json' },
-        body: JSON.stringify({ wait: 30 }),
-        signal: controller.signal,
-      }).catch((error: Error) => error);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      controller.abort();
-      assert.ok((await claim) instanceof Error);
-      // The abandoned poll must not keep the server from closing promptly.
-      const started = Date.now();
-      await server.close();
-      assert.ok(Date.now() - started < 2000);
+      // Count live wake-up listeners: a long poll holds one while it waits.
+      let listeners = 0;
+      const counting = Object.create(server.store) as Store;
+      counting.onDeliveriesReady = (listener) => {
+        listeners++;
+        const off = server.store.onDeliveriesReady(listener);
+        return () => {
+          listeners--;
+          off();
+        };
+      };
+      const app = await buildApi({ config: server.config, store: counting, metrics: new Metrics({ defaultMetrics: false }), logger: silentLogger() });
+      const url = await app.listen({ host: '127.0.0.1', port: 0 });
+      try {
+        const body = JSON.stringify({ wait: 30 });
+        const claim = request(`${url}/inbox/claim`, {
+          method: 'POST',
+          agent: false,
+          headers: { 'x-api-key': server.apiKey, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        });
+        const failed = new Promise((resolve) => claim.on('error', resolve));
+        claim.end(body);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(listeners, 1);
+        claim.destroy();
+        await failed;
+        const deadline = Date.now() + 2000;
+        while (listeners > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+        assert.equal(listeners, 0);
+      } finally {
+        await app.close();
+      }
     } finally {
       await server.close();
     }
