@@ -29,9 +29,19 @@ export interface Tx {
   db: Db;
   /** The store clock, read when this job started. */
   now: EpochMs;
+  /** Identifies the transaction: jobs with the same value share it (for per-batch caches). */
+  batch: number;
   /** Subscriptions that have new due deliveries once this job commits (wakes dispatchers). */
   notify(subscriptionIds: Iterable<string>): void;
+  /**
+   * Adds to a named counter. Counts of the batch's successful jobs are summed and written once,
+   * just before COMMIT (one UPDATE per counter per batch instead of one per job).
+   */
+  count(name: string, delta: number): void;
 }
+
+/** Writes summed counters inside the batch transaction. */
+export type CountWriter = (db: Db, counts: ReadonlyMap<string, number>) => void;
 
 interface Job {
   work: (tx: Tx) => unknown;
@@ -43,6 +53,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export class GroupCommit {
   private queue: Job[] = [];
+  private transactions = 0;
   private scheduled = false;
   private closed = false;
 
@@ -52,6 +63,7 @@ export class GroupCommit {
     private readonly onCommit: (subscriptionIds: string[]) => void,
     /** Drops anything cached from inside a transaction that did not commit. */
     private readonly onRollback: () => void,
+    private readonly writeCounts: CountWriter,
     private readonly maxBatch = 1024,
   ) {
     this.savepoint = db.prepare('SAVEPOINT job');
@@ -123,15 +135,25 @@ export class GroupCommit {
     }
     const outcomes: Outcome[] = [];
     const notified: string[] = [];
+    const counts = new Map<string, number>();
+    const transaction = ++this.transactions;
     for (const job of batch) {
       const ids: string[] = [];
-      const tx: Tx = { db, now: this.clock(), notify: (list) => ids.push(...list) };
+      const deltas: [string, number][] = [];
+      const tx: Tx = {
+        db,
+        now: this.clock(),
+        batch: transaction,
+        notify: (list) => ids.push(...list),
+        count: (name, delta) => deltas.push([name, delta]),
+      };
       try {
         if (savepoints) this.savepoint.run();
         const value = job.work(tx);
         if (savepoints) this.release.run();
         outcomes.push({ ok: true, value });
         notified.push(...ids);
+        for (const [name, delta] of deltas) counts.set(name, (counts.get(name) ?? 0) + delta);
       } catch (error) {
         // Disk full, I/O errors and the like can end the whole transaction, not just the job.
         if (batch.length === 1 || !db.inTransaction) return failAll(error);
@@ -149,6 +171,7 @@ export class GroupCommit {
       }
     }
     try {
+      if (counts.size > 0) this.writeCounts(db, counts);
       db.exec('COMMIT');
     } catch (error) {
       return failAll(error);

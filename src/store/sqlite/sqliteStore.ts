@@ -38,6 +38,7 @@ import type { Db } from './prepared.js';
 import { ackEvent } from './queries/ackEvent.js';
 import { appendEvents } from './queries/appendEvents.js';
 import { claimDeliveries } from './queries/claimDeliveries.js';
+import { writeCounts } from './queries/counters.js';
 import { extendLeases } from './queries/extendLeases.js';
 import { deleteEvent, getEvent } from './queries/getEvent.js';
 import { listDeadLetters } from './queries/listDeadLetters.js';
@@ -68,6 +69,7 @@ export class SqliteStore implements Store {
       clock,
       (ids) => this.emit(ids),
       () => this.active.invalidate(),
+      writeCounts,
     );
   }
 
@@ -89,7 +91,7 @@ export class SqliteStore implements Store {
 
   // ── events ──────────────────────────────────────────────────────────────────────────────
   append(request: AppendRequest): Promise<AppendResult> {
-    return this.write((tx) => appendEvents(tx, request, this.active.get(tx.db)));
+    return this.write((tx) => appendEvents(tx, request, this.active.get(tx.db, tx.batch)));
   }
 
   async getEvent(id: string): Promise<EventWithDeliveries | null> {

@@ -13,13 +13,20 @@ export interface ActiveSubscription {
 export class SubscriptionCache {
   private active: ActiveSubscription[] | null = null;
   private dataVersion = -1;
+  private checkedIn = -1;
 
   invalidate(): void {
     this.active = null;
   }
 
-  /** Call inside the write transaction so the list matches what the transaction sees. */
-  get(db: Db): ActiveSubscription[] {
+  /**
+   * Call inside the write transaction so the list matches what the transaction sees. Another
+   * connection cannot commit while this one holds the write lock, so data_version is checked
+   * once per transaction (`batch`), not once per job.
+   */
+  get(db: Db, batch: number): ActiveSubscription[] {
+    if (this.active !== null && this.checkedIn === batch) return this.active;
+    this.checkedIn = batch;
     const version = prepared(db, 'PRAGMA data_version').pluck().get() as number;
     if (this.active === null || version !== this.dataVersion) {
       const rows = prepared(db, "SELECT id, event_types FROM subscriptions WHERE status = 'active' ORDER BY id").all() as {

@@ -16,12 +16,11 @@ import { isConstraintError } from '../errors.js';
 import type { Tx } from '../groupCommit.js';
 import { prepared } from '../prepared.js';
 import type { ActiveSubscription } from '../subscriptionCache.js';
+import { EVENTS_COUNTER, pendingCounter } from './counters.js';
 
 const SELECT_KEY = 'SELECT status, body FROM idempotency WHERE key = ?';
 const INSERT_KEY = 'INSERT INTO idempotency (key, status, body, created_at) VALUES (?, ?, ?, ?)';
 const INSERT_EVENT = 'INSERT INTO events (id, type, source, payload, created_at) VALUES (?, ?, ?, ?, ?)';
-const COUNT_EVENTS = "UPDATE counters SET value = value + ? WHERE name = 'events'";
-const COUNT_PENDING = 'UPDATE subscription_counts SET pending = pending + ? WHERE subscription_id = ?';
 const INSERT_DELIVERY = `INSERT INTO deliveries
   (event_id, subscription_id, event_type, status, next_attempt_at, created_at, updated_at)
   VALUES (?, ?, ?, 'pending', ?, ?, ?)`;
@@ -57,10 +56,9 @@ export function appendEvents(tx: Tx, request: AppendRequest, subscriptions: read
     const { response } = request.idempotency;
     prepared(db, INSERT_KEY).run(request.idempotency.key, response.status, JSON.stringify(response.body), now);
   }
-  // Counters for stats(): once per append, not once per row (see migration 001).
-  prepared(db, COUNT_EVENTS).run(request.events.length);
-  const countPending = prepared(db, COUNT_PENDING);
-  for (const [subscriptionId, count] of perSubscription) countPending.run(count, subscriptionId);
+  // Counters for stats(), summed over the whole batch (see counters.ts and migration 001).
+  tx.count(EVENTS_COUNTER, request.events.length);
+  for (const [subscriptionId, count] of perSubscription) tx.count(pendingCounter(subscriptionId), count);
   tx.notify(perSubscription.keys());
   return { kind: 'stored', deliveries };
 }
