@@ -96,7 +96,9 @@ export class TriggersClient {
     this.#fixedToken = options.token;
     this.#timeoutMs = options.timeoutMs ?? 30_000;
     this.#ownsDispatcher = options.dispatcher === undefined;
-    this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 16 });
+    // No cap on sockets: a remote dispatcher holds one long poll open per subscription, and its
+    // claims and settles must never queue behind them.
+    this.#dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000 });
     if (options.apiKey !== undefined && options.token !== undefined) {
       this.#token = { value: options.token, refreshAt: Number.POSITIVE_INFINITY };
     }

@@ -168,7 +168,7 @@ class Engine implements Dispatcher {
     }
     this.#pollMs = options.pollIntervalMs ?? 2_000;
     this.#refreshMs = options.refreshIntervalMs ?? 10_000;
-    this.#settleDelayMs = options.settleDelayMs ?? 5;
+    this.#settleDelayMs = options.settleDelayMs ?? 10;
     this.#settleBatch = options.settleBatch ?? 500;
     this.#longPollMs = options.longPollMs ?? 20_000;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? dispatch.timeoutMs + 2_000;
@@ -557,7 +557,7 @@ class Engine implements Dispatcher {
       if (failed) this.#settleTimer ??= setTimeout(() => this.#flush(), 500);
       else if (this.#toSettle.length >= this.#settleBatch) this.#flush();
       else {
-        const delay = Math.max(this.#settleDelayMs, Math.min(50, 2 * this.#lastSettleMs));
+        const delay = Math.max(this.#settleDelayMs, Math.min(50, 4 * this.#lastSettleMs));
         this.#settleTimer ??= setTimeout(() => this.#flush(), delay);
       }
     }

@@ -101,6 +101,22 @@ test('the server applies the retry rules: 500 then retried; 410 disables the sub
   assert.equal(subscription.status, 'disabled');
 });
 
+test('many idle subscriptions long-polling do not hold up claims and settles for a busy one', async () => {
+  for (let i = 0; i < 24; i++) {
+    await client.createSubscription({ id: `idle-${i}`, url: `${sink.url}/idle`, event_types: [`idle${i}.*`] });
+  }
+  await client.createSubscription({ id: 'busy', url: `${sink.url}/busy`, event_types: ['busy.*'] });
+  const dispatcher = remoteDispatcher();
+  dispatcher.start();
+  await sleep(500); // every target is now holding a long poll open
+  const started = Date.now();
+  const sent = await client.sendEvents(Array.from({ length: 20 }, (_, i) => ({ type: 'busy.work', source: 'test', payload: { i } })));
+  await sink.waitFor(20, { path: '/busy', timeoutMs: 3_000 });
+  await deliveryStatus(sent[19]?.id as string, 'busy', 'delivered');
+  assert.ok(Date.now() - started < 3_000, `sent, delivered and settled in ${Date.now() - started}ms`);
+  for (let i = 0; i < 24; i++) await client.deleteSubscription(`idle-${i}`);
+});
+
 test('triggers dispatch --once delivers up to MAX_EVENTS_PER_RUN and prints a JSON summary', async () => {
   await client.createSubscription({ id: 'once', url: `${sink.url}/once`, event_types: ['once.*'] });
   await client.sendEvents(Array.from({ length: 7 }, (_, i) => ({ type: 'once.item', source: 'test', payload: { i } })));
