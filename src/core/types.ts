@@ -172,3 +172,57 @@ export interface EventWithDeliveries extends Event {
   status: EventStatus;
   deliveries: DeliveryWithAttempts[];
 }
+
+// ── receiver ────────────────────────────────────────────────────────────────────────────
+//
+// Received request  One HTTP request that arrived at the built-in receiver (`POST /receiver/{name}`),
+//                   stored whatever its signature said, so the log shows rejected ones too.
+// Receiver          A name (`^[A-Za-z0-9_-]{1,64}$`) that requests are posted to; it exists once a
+//                   request arrives or a secret is set for it.
+// Verdict           What signature verification concluded about one request:
+//                     verified           a Standard Webhooks `v1` signature (or the legacy
+//                                        `X-Webhook-Signature`) matched a secret
+//                     invalid_signature  signed, but no signature matched
+//                     stale_timestamp    `webhook-timestamp` more than 5 minutes from now
+//                     missing_signature  a secret is set but the request carries no signature
+//                     unsigned           no secret is set for the receiver: nothing to check
+// Duplicate         An accepted request (verified or unsigned) whose `webhook-id` an earlier
+//                   accepted request to the same receiver already carried: the sender retried
+//                   something that had arrived. It is stored, flagged, and answered 200.
+
+export type ReceiverVerdict = 'verified' | 'invalid_signature' | 'stale_timestamp' | 'missing_signature' | 'unsigned';
+
+export interface ReceivedRequest {
+  /** Assigned by the store; increasing within a store (newer requests have larger ids). */
+  id: string;
+  /** The receiver name from the path. */
+  name: string;
+  /** Assigned by the store (its clock) when the request is recorded. */
+  received_at: EpochMs;
+  method: string;
+  /** Path and query string as sent. */
+  path: string;
+  /** Lower-case header names; repeated headers joined with `, `. */
+  headers: Record<string, string>;
+  /** The raw body decoded as UTF-8, capped (see `body_size` for the full length). */
+  body: string;
+  /** The body's full length in bytes, as received. */
+  body_size: number;
+  /** The `webhook-id` header, when sent. */
+  webhook_id: string | null;
+  verdict: ReceiverVerdict;
+  /** Verified through the legacy `X-Webhook-Signature` (hex HMAC-SHA256 of the body). */
+  legacy: boolean;
+  duplicate: boolean;
+}
+
+/** What the receiver hands the store; the store assigns `id`, `received_at` and `duplicate`. */
+export type NewReceivedRequest = Omit<ReceivedRequest, 'id' | 'received_at' | 'duplicate'>;
+
+export interface ReceiverSummary {
+  name: string;
+  /** Requests stored for this receiver (cleared ones are not counted). */
+  count: number;
+  last_received_at: EpochMs | null;
+  has_secret: boolean;
+}

@@ -16,7 +16,11 @@ import type {
   Event,
   EventStatus,
   EventWithDeliveries,
+  NewReceivedRequest,
   NewSubscription,
+  ReceivedRequest,
+  ReceiverSummary,
+  ReceiverVerdict,
   SettleResult,
   Settlement,
   Subscription,
@@ -100,6 +104,14 @@ export interface StoreStats {
   subscriptions: SubscriptionStats[];
 }
 
+export interface ReceivedQuery {
+  limit: number;
+  after?: string | null;
+  /** One receiver's requests; all receivers' when absent. */
+  name?: string;
+  verdict?: ReceiverVerdict;
+}
+
 /** What a backend can and cannot do, so callers branch on a flag and never on a backend's name. */
 export interface StoreCapabilities {
   /** Wake-ups (`onDeliveriesReady`) reach other processes sharing the database (PostgreSQL). */
@@ -163,6 +175,25 @@ export interface Store {
   listDeadLetters(query: DeadLetterQuery): Promise<Page<DeadLetter>>;
   /** Sets matching failed deliveries back to pending, due now, with a fresh schedule. Returns how many. */
   replay(filter: ReplayFilter): Promise<number>;
+
+  // ── receiver: requests that arrived at the built-in receiver, and its secrets ────────────
+  /**
+   * Stores one received request, stamped with the store's clock and a new id. `duplicate` is
+   * set, in the same transaction, when the request is accepted (verified or unsigned), carries a
+   * `webhook_id`, and an earlier accepted request to the same name carried the same one.
+   */
+  recordReceived(request: NewReceivedRequest): Promise<ReceivedRequest>;
+  /** Newest first; `after` is the previous page's cursor. */
+  listReceived(query: ReceivedQuery): Promise<Page<ReceivedRequest>>;
+  /** null when there is no such request (any id that is not one reads as none). */
+  getReceived(id: string): Promise<ReceivedRequest | null>;
+  /** Erases one receiver's stored requests (and so what dedupe remembers); returns how many. */
+  clearReceived(name: string): Promise<number>;
+  /** Sets (or, with null, removes) the secret a receiver verifies with. */
+  setReceiverSecret(name: string, secret: string | null): Promise<void>;
+  getReceiverSecret(name: string): Promise<string | null>;
+  /** Every receiver that has received a request or has a secret, by name. */
+  listReceivers(): Promise<ReceiverSummary[]>;
 
   // ── numbers for gauges and the console ──────────────────────────────────────────────────
   stats(): Promise<StoreStats>;

@@ -18,6 +18,7 @@ import { inboxTests } from './inbox.js';
 import { leasingTests } from './leasing.js';
 import { notificationTests } from './notifications.js';
 import { propertyTests } from './properties.js';
+import { receiverTests } from './receiver.js';
 import { subscriptionTests } from './subscriptions.js';
 
 export type { OpenStore } from './harness.js';
@@ -32,5 +33,6 @@ export function runStoreConformance(name: string, open: OpenStore): void {
     deadLetterTests(open);
     notificationTests(open);
     propertyTests(open);
+    receiverTests(open);
   });
 }

@@ -11,7 +11,10 @@ import type {
   ClaimedDelivery,
   EpochMs,
   EventWithDeliveries,
+  NewReceivedRequest,
   NewSubscription,
+  ReceivedRequest,
+  ReceiverSummary,
   SettleResult,
   Settlement,
   Subscription,
@@ -27,6 +30,7 @@ import type {
   InboxItem,
   InboxQuery,
   Page,
+  ReceivedQuery,
   ReplayFilter,
   Store,
   StoreCapabilities,
@@ -45,6 +49,7 @@ import { listDeadLetters } from './queries/listDeadLetters.js';
 import { listEvents } from './queries/listEvents.js';
 import { listInbox } from './queries/listInbox.js';
 import { nextDueAt } from './queries/nextDueAt.js';
+import * as receiver from './queries/receiver.js';
 import { replayDeliveries } from './queries/replayDeliveries.js';
 import { settleDeliveries } from './queries/settleDeliveries.js';
 import { stats } from './queries/stats.js';
@@ -184,6 +189,35 @@ export class PostgresStore implements Store {
     });
     this.notifier.emitLocal(woken.unique);
     return woken.count;
+  }
+
+  // ── receiver ────────────────────────────────────────────────────────────────────────────
+  recordReceived(request: NewReceivedRequest): Promise<ReceivedRequest> {
+    return this.db.transaction((client) => receiver.recordReceived(client, request, this.clock()));
+  }
+
+  listReceived(query: ReceivedQuery): Promise<Page<ReceivedRequest>> {
+    return receiver.listReceived(this.db, query);
+  }
+
+  getReceived(id: string): Promise<ReceivedRequest | null> {
+    return receiver.getReceived(this.db, id);
+  }
+
+  clearReceived(name: string): Promise<number> {
+    return receiver.clearReceived(this.db, name);
+  }
+
+  setReceiverSecret(name: string, secret: string | null): Promise<void> {
+    return receiver.setReceiverSecret(this.db, name, secret);
+  }
+
+  getReceiverSecret(name: string): Promise<string | null> {
+    return receiver.getReceiverSecret(this.db, name);
+  }
+
+  listReceivers(): Promise<ReceiverSummary[]> {
+    return receiver.listReceivers(this.db);
   }
 
   stats(): Promise<StoreStats> {

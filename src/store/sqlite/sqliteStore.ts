@@ -10,7 +10,10 @@ import type {
   ClaimedDelivery,
   EpochMs,
   EventWithDeliveries,
+  NewReceivedRequest,
   NewSubscription,
+  ReceivedRequest,
+  ReceiverSummary,
   SettleResult,
   Settlement,
   Subscription,
@@ -26,6 +29,7 @@ import type {
   InboxItem,
   InboxQuery,
   Page,
+  ReceivedQuery,
   ReplayFilter,
   Store,
   StoreCapabilities,
@@ -44,7 +48,10 @@ import { deleteEvent, getEvent } from './queries/getEvent.js';
 import { listDeadLetters } from './queries/listDeadLetters.js';
 import { listEvents } from './queries/listEvents.js';
 import { listInbox } from './queries/listInbox.js';
+import { getReceived, listReceived } from './queries/listReceived.js';
 import { nextDueAt } from './queries/nextDueAt.js';
+import * as receivers from './queries/receivers.js';
+import { recordReceived } from './queries/recordReceived.js';
 import { replayDeliveries } from './queries/replayDeliveries.js';
 import { settleDeliveries } from './queries/settleDeliveries.js';
 import { stats } from './queries/stats.js';
@@ -168,6 +175,35 @@ export class SqliteStore implements Store {
 
   replay(filter: ReplayFilter): Promise<number> {
     return this.write((tx) => replayDeliveries(tx, filter));
+  }
+
+  // ── receiver ────────────────────────────────────────────────────────────────────────────
+  recordReceived(request: NewReceivedRequest): Promise<ReceivedRequest> {
+    return this.write((tx) => recordReceived(tx, request));
+  }
+
+  async listReceived(query: ReceivedQuery): Promise<Page<ReceivedRequest>> {
+    return this.read(() => listReceived(this.db, query));
+  }
+
+  async getReceived(id: string): Promise<ReceivedRequest | null> {
+    return this.read(() => getReceived(this.db, id));
+  }
+
+  clearReceived(name: string): Promise<number> {
+    return this.write((tx) => receivers.clearReceived(tx, name));
+  }
+
+  setReceiverSecret(name: string, secret: string | null): Promise<void> {
+    return this.write((tx) => receivers.setReceiverSecret(tx, name, secret));
+  }
+
+  async getReceiverSecret(name: string): Promise<string | null> {
+    return this.read(() => receivers.getReceiverSecret(this.db, name));
+  }
+
+  async listReceivers(): Promise<ReceiverSummary[]> {
+    return this.read(() => receivers.listReceivers(this.db));
   }
 
   async stats(): Promise<StoreStats> {

@@ -4,6 +4,7 @@
  * They are TypeScript modules exporting SQL so that `tsc` carries them into dist/ unchanged.
  */
 import { sql as initial } from './001_initial.js';
+import { sql as receiver } from './002_receiver.js';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,7 @@ export interface Migration {
   sql: string;
 }
 
-export const migrations: readonly Migration[] = [{ version: 1, name: '001_initial', sql: initial }];
+export const migrations: readonly Migration[] = [
+  { version: 1, name: '001_initial', sql: initial },
+  { version: 2, name: '002_receiver', sql: receiver },
+];
