@@ -4,8 +4,9 @@
  * one run of at most TRIGGERS_MAX_EVENTS_PER_RUN deliveries and prints a JSON summary line;
  * without it, it keeps going (long-polling) until SIGINT/SIGTERM, then drains and exits.
  */
-import { TriggersApiError } from '../client/errors.js';
+
 import { TriggersClient } from '../client/client.js';
+import { TriggersApiError } from '../client/errors.js';
 import type { Config } from '../config/config.js';
 import { createDispatcher } from '../dispatcher/dispatcher.js';
 import { RemoteSource } from '../dispatcher/remoteSource.js';

@@ -116,7 +116,8 @@ export class TriggersClient {
     if (this.#apiKey === undefined) throw new TriggersApiError(0, 'no_credentials', 'token() needs the client to have an apiKey');
     const answer = await this.#send<TokenResponse>('POST', '/token', { body: { api_key: this.#apiKey }, auth: false });
     const token = answer.data;
-    if (typeof token?.access_token !== 'string') throw new TriggersApiError(answer.status, 'invalid_response', '/token answered without an access_token');
+    if (typeof token?.access_token !== 'string')
+      throw new TriggersApiError(answer.status, 'invalid_response', '/token answered without an access_token');
     const lifetime = Number(token.expires_in) || 3600;
     const margin = Math.min(REFRESH_MARGIN_S, lifetime / 10);
     this.#token = { value: token.access_token, refreshAt: Date.now() + (lifetime - margin) * 1000 };
@@ -151,11 +152,17 @@ export class TriggersClient {
     }
   }
 
-  async #send<T>(method: Dispatcher.HttpMethod, path: string, call: Call, authorization: string | null = null): Promise<Answer<T>> {
+  async #send<T>(
+    method: Dispatcher.HttpMethod,
+    path: string,
+    call: Call,
+    authorization: string | null = null,
+  ): Promise<Answer<T>> {
     let url = this.#basePath + path;
     if (call.query) {
       const params = new URLSearchParams();
-      for (const [key, value] of Object.entries(call.query)) if (value !== undefined && value !== null) params.set(key, String(value));
+      for (const [key, value] of Object.entries(call.query))
+        if (value !== undefined && value !== null) params.set(key, String(value));
       const text = params.toString();
       if (text) url += `?${text}`;
     }
@@ -182,9 +189,15 @@ export class TriggersClient {
     } catch (error) {
       const err = error as { code?: string; message?: string; name?: string };
       if (err.name === 'AbortError' || call.signal?.aborted) throw error;
-      throw new TriggersApiError(0, 'network_error', `cannot reach ${this.baseUrl}: ${err.code ?? ''} ${err.message ?? String(error)}`.trim(), null, {
-        cause: error,
-      });
+      throw new TriggersApiError(
+        0,
+        'network_error',
+        `cannot reach ${this.baseUrl}: ${err.code ?? ''} ${err.message ?? String(error)}`.trim(),
+        null,
+        {
+          cause: error,
+        },
+      );
     }
     const { statusCode, headers: responseHeaders } = response;
     const text = await response.body.text();
@@ -242,7 +255,9 @@ export class TriggersClient {
   }
 
   async ack(eventId: string, options: { subscription?: string } = {}): Promise<InboxAck> {
-    return (await this.#call<InboxAck>('POST', `/inbox/${pathId(eventId)}/ack`, { query: { subscription: options.subscription } })).data;
+    return (
+      await this.#call<InboxAck>('POST', `/inbox/${pathId(eventId)}/ack`, { query: { subscription: options.subscription } })
+    ).data;
   }
 
   /** Leases due deliveries; with `wait` the request is held open until one is due. */

@@ -5,6 +5,6 @@
  *   await client.sendEvent({ type: 'order.created', source: 'shop', payload: { id: 42 } });
  *   const { items } = await client.inbox();
  */
-export { TriggersClient, type TriggersClientOptions, type RequestOptions } from './client.js';
+export { type RequestOptions, TriggersClient, type TriggersClientOptions } from './client.js';
 export { TriggersApiError } from './errors.js';
 export type * from './types.js';

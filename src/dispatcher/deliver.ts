@@ -8,9 +8,10 @@
  * (so a DNS answer that changes after the subscription was created gains nothing). The built-in
  * receiver (`/receiver/…` on the API's own origin) is always reachable.
  */
-import { isIP } from 'node:net';
-import { readFileSync } from 'node:fs';
+
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { parseRetryAfter } from '../core/outcome.js';
 import { signatureHeaders } from '../core/signing.js';
@@ -214,7 +215,9 @@ export class Deliverer {
       bodyTimeout: options.timeoutMs,
     };
     this.#open = new Agent({ ...common, connect: { timeout: options.timeoutMs } });
-    this.#guarded = options.allowPrivateTargets ? this.#open : new Agent({ ...common, connect: guardedConnector(options.timeoutMs) });
+    this.#guarded = options.allowPrivateTargets
+      ? this.#open
+      : new Agent({ ...common, connect: guardedConnector(options.timeoutMs) });
     this.#receiverOrigin = options.receiverOrigin ? new URL(options.receiverOrigin).origin : null;
     const every = Math.max(10, Math.min(250, Math.floor(options.timeoutMs / 4)));
     this.#sweeper = setInterval(() => this.#sweep(), every);

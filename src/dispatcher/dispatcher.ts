@@ -33,7 +33,7 @@ import { Metrics } from '../observability/metrics.js';
 import { Deliverer } from './deliver.js';
 import { SubscriptionMetrics } from './metrics.js';
 import type { AttemptReport, DeliverySource, PushTarget, SettledReport } from './source.js';
-import { RunTally, type RunSummary } from './summary.js';
+import { type RunSummary, RunTally } from './summary.js';
 
 export interface DispatcherOptions {
   source: DeliverySource;
@@ -578,7 +578,10 @@ class Engine implements Dispatcher {
       if (this.#toSettle.length === 0) return;
       await new Promise((resolve) => setTimeout(resolve, 200 * (tries + 1)));
     }
-    this.#log.error({ results: this.#toSettle.length }, 'could not settle results; their leases will expire and they will be retried');
+    this.#log.error(
+      { results: this.#toSettle.length },
+      'could not settle results; their leases will expire and they will be retried',
+    );
   }
 
   #record(reports: AttemptReport[], states: TargetState[], outcomes: SettledReport[]): void {

@@ -5,8 +5,9 @@
  *   dispatcher.start();            // until stop(); or
  *   await dispatcher.runOnce(100); // one bounded run, with a summary
  */
+
+export { Deliverer, type DelivererOptions, describeError, RESPONSE_EXCERPT_BYTES, USER_AGENT } from './deliver.js';
 export { createDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher.js';
-export { Deliverer, describeError, USER_AGENT, RESPONSE_EXCERPT_BYTES, type DelivererOptions } from './deliver.js';
 export { LocalSource, type LocalSourceOptions } from './localSource.js';
 export { RemoteSource } from './remoteSource.js';
 export type { AttemptReport, ClaimOptions, DeliverySource, OutcomeKind, PushTarget, SettledReport } from './source.js';

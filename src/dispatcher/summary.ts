@@ -22,7 +22,8 @@ export class RunTally {
 
   summary(): RunSummary {
     const sorted = this.latencies.slice().sort((a, b) => a - b);
-    const at = (q: number) => (sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number));
+    const at = (q: number) =>
+      sorted.length === 0 ? 0 : (sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number);
     const sum = sorted.reduce((total, value) => total + value, 0);
     const round = (value: number) => Math.round(value * 100) / 100;
     return {

@@ -39,12 +39,19 @@ test('token() trades the API key for a bearer token; a wrong key is a TriggersAp
 
 test('an unreachable API is a TriggersApiError with status 0', async () => {
   const nowhere = new TriggersClient({ baseUrl: 'http://127.0.0.1:1', apiKey: API_KEY });
-  await assert.rejects(nowhere.health(), (error: unknown) => error instanceof TriggersApiError && error.status === 0 && error.code === 'network_error');
+  await assert.rejects(
+    nowhere.health(),
+    (error: unknown) => error instanceof TriggersApiError && error.status === 0 && error.code === 'network_error',
+  );
   await nowhere.close();
 });
 
 test('a token the server refuses is renewed with the API key, once, transparently', async () => {
-  const renewing = new TriggersClient({ baseUrl: api.url, apiKey: API_KEY, token: 'eyJhbGciOiJIUzI1NiJ9.e30.not-a-valid-signature' });
+  const renewing = new TriggersClient({
+    baseUrl: api.url,
+    apiKey: API_KEY,
+    token: 'eyJhbGciOiJIUzI1NiJ9.e30.not-a-valid-signature',
+  });
   const events = await renewing.listEvents({ limit: 1 });
   assert.ok(Array.isArray(events.data));
   await renewing.close();
@@ -75,7 +82,10 @@ test('events: send (with idempotency), batch, get, list, delete', async () => {
   assert.equal(next.data.length, 1);
 
   await client.deleteEvent(batch[1]?.id as string);
-  await assert.rejects(client.getEvent(batch[1]?.id as string), (error: unknown) => error instanceof TriggersApiError && error.status === 404 && error.code === 'not_found');
+  await assert.rejects(
+    client.getEvent(batch[1]?.id as string),
+    (error: unknown) => error instanceof TriggersApiError && error.status === 404 && error.code === 'not_found',
+  );
 });
 
 test('inbox: list pages, ack; claim, ack and nack deliveries; settle many', async () => {
@@ -98,7 +108,11 @@ test('inbox: list pages, ack; claim, ack and nack deliveries; settle many', asyn
   assert.equal(claimed.length, 4);
   assert.deepEqual(await client.claim({ subscription: 'worker', limit: 10 }), []);
   const [a, b, c, d] = claimed;
-  const ackA = await client.ackDelivery(a?.delivery_id as string, { lease_token: a?.lease_token as string, status_code: 200, duration_ms: 3 });
+  const ackA = await client.ackDelivery(a?.delivery_id as string, {
+    lease_token: a?.lease_token as string,
+    status_code: 200,
+    duration_ms: 3,
+  });
   assert.equal(ackA.status, 'delivered');
   assert.equal(ackA.applied, true);
   const nackB = await client.nackDelivery(b?.delivery_id as string, {
@@ -111,7 +125,13 @@ test('inbox: list pages, ack; claim, ack and nack deliveries; settle many', asyn
   assert.ok(nackB.next_attempt_at);
   const settled = await client.settle([
     { delivery_id: c?.delivery_id as string, lease_token: c?.lease_token as string, retry_index: 0, status_code: 204 },
-    { delivery_id: d?.delivery_id as string, lease_token: d?.lease_token as string, retry_index: 0, status_code: 400, error: 'nope' },
+    {
+      delivery_id: d?.delivery_id as string,
+      lease_token: d?.lease_token as string,
+      retry_index: 0,
+      status_code: 400,
+      error: 'nope',
+    },
   ]);
   assert.deepEqual(
     settled.map((r) => [r.status, r.applied]),
@@ -132,7 +152,11 @@ test('inbox: list pages, ack; claim, ack and nack deliveries; settle many', asyn
 });
 
 test('subscriptions: create, get, list, update, disable, enable, rotate, delete', async () => {
-  const created = await client.createSubscription({ url: 'https://example.com/hook', event_types: ['user.*'], description: 'users' });
+  const created = await client.createSubscription({
+    url: 'https://example.com/hook',
+    event_types: ['user.*'],
+    description: 'users',
+  });
   assert.match(created.secret, /^whsec_/);
   assert.equal(created.status, 'active');
   assert.equal((await client.getSubscription(created.id)).url, 'https://example.com/hook');
@@ -147,8 +171,14 @@ test('subscriptions: create, get, list, update, disable, enable, rotate, delete'
     [created.secret],
   );
   await client.deleteSubscription(created.id);
-  await assert.rejects(client.getSubscription(created.id), (error: unknown) => error instanceof TriggersApiError && error.status === 404);
-  await assert.rejects(client.createSubscription({ url: 'not a url' }), (error: unknown) => error instanceof TriggersApiError && error.status === 400);
+  await assert.rejects(
+    client.getSubscription(created.id),
+    (error: unknown) => error instanceof TriggersApiError && error.status === 404,
+  );
+  await assert.rejects(
+    client.createSubscription({ url: 'not a url' }),
+    (error: unknown) => error instanceof TriggersApiError && error.status === 400,
+  );
 });
 
 test('dead letters: list and replay one or in bulk', async () => {
@@ -158,7 +188,14 @@ test('dead letters: list and replay one or in bulk', async () => {
     { type: 'dl.two', source: 'test', payload: {} },
   ]);
   const claimed = await client.claim({ subscription: 'dl', limit: 10 });
-  await client.settle(claimed.map((c) => ({ delivery_id: c.delivery_id, lease_token: c.lease_token, retry_index: c.retry_index, status_code: 404 })));
+  await client.settle(
+    claimed.map((c) => ({
+      delivery_id: c.delivery_id,
+      lease_token: c.lease_token,
+      retry_index: c.retry_index,
+      status_code: 404,
+    })),
+  );
   const dead = await client.listDeadLetters({ subscription: 'dl' });
   assert.equal(dead.data.length, 2);
   assert.equal(dead.data[0]?.event.type.startsWith('dl.'), true);

@@ -93,7 +93,12 @@ export function addSubscription(
 }
 
 /** Appends `count` events of `type` (one commit) and returns their ids. */
-export async function appendEvents(store: Store, count = 1, type = 'order.created', payload: JsonObject = { n: 1 }): Promise<string[]> {
+export async function appendEvents(
+  store: Store,
+  count = 1,
+  type = 'order.created',
+  payload: JsonObject = { n: 1 },
+): Promise<string[]> {
   const now = Date.now();
   const events = Array.from({ length: count }, (_, i) => ({
     id: newEventId(now),
@@ -107,7 +112,11 @@ export async function appendEvents(store: Store, count = 1, type = 'order.create
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 5_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -118,7 +127,13 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
 }
 
 /** Waits until the event's delivery to `subscriptionId` has `status`, and returns the event. */
-export function deliveryStatus(store: Store, eventId: string, subscriptionId: string, status: 'pending' | 'delivered' | 'failed', timeoutMs = 5_000) {
+export function deliveryStatus(
+  store: Store,
+  eventId: string,
+  subscriptionId: string,
+  status: 'pending' | 'delivered' | 'failed',
+  timeoutMs = 5_000,
+) {
   return eventually<EventWithDeliveries>(
     async () => {
       const event = await store.getEvent(eventId);

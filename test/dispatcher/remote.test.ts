@@ -74,7 +74,10 @@ test('a remote dispatcher long-polls the API, delivers signed, and settles throu
   assert.ok(request);
   assert.ok(request.at - before < 1_000, `arrived ${request.at - before}ms after the send`);
   assert.equal(request.headers['webhook-id'], sent.id);
-  const body = new Webhook(subscription.secret).verify(request.text(), headersOf(request.headers)) as { id: string; payload: unknown };
+  const body = new Webhook(subscription.secret).verify(request.text(), headersOf(request.headers)) as {
+    id: string;
+    payload: unknown;
+  };
   assert.equal(body.id, sent.id);
   assert.deepEqual(body.payload, { hi: true });
   await deliveryStatus(sent.id, 'remote', 'delivered');
@@ -110,7 +113,9 @@ test('many idle subscriptions long-polling do not hold up claims and settles for
   dispatcher.start();
   await sleep(500); // every target is now holding a long poll open
   const started = Date.now();
-  const sent = await client.sendEvents(Array.from({ length: 20 }, (_, i) => ({ type: 'busy.work', source: 'test', payload: { i } })));
+  const sent = await client.sendEvents(
+    Array.from({ length: 20 }, (_, i) => ({ type: 'busy.work', source: 'test', payload: { i } })),
+  );
   await sink.waitFor(20, { path: '/busy', timeoutMs: 3_000 });
   await deliveryStatus(sent[19]?.id as string, 'busy', 'delivered');
   assert.ok(Date.now() - started < 3_000, `sent, delivered and settled in ${Date.now() - started}ms`);
@@ -148,7 +153,10 @@ test('triggers dispatch fails clearly without a key, with a wrong key, or with n
   assert.equal(await runDispatchCommand({ ...api.config, apiKey: undefined }, { once: true, apiUrl: api.url, out, err }), 2);
   assert.match(messages, /TRIGGERS_API_KEY is not set/);
   messages = '';
-  assert.equal(await runDispatchCommand({ ...api.config, apiKey: 'a-wrong-api-key-123' }, { once: true, apiUrl: api.url, out, err }), 1);
+  assert.equal(
+    await runDispatchCommand({ ...api.config, apiKey: 'a-wrong-api-key-123' }, { once: true, apiUrl: api.url, out, err }),
+    1,
+  );
   assert.match(messages, /refused the API key/);
   messages = '';
   assert.equal(await runDispatchCommand(api.config, { once: true, apiUrl: 'http://127.0.0.1:1', out, err }), 1);

@@ -180,7 +180,11 @@ export async function startSink(): Promise<Sink> {
         const waiter: Waiter = { count, path: options.path, resolve: () => undefined };
         const timer = setTimeout(() => {
           waiters = waiters.filter((w) => w !== waiter);
-          reject(new Error(`sink: ${matching(options.path).length} of ${count} requests${options.path ? ` to ${options.path}` : ''} after ${timeoutMs}ms`));
+          reject(
+            new Error(
+              `sink: ${matching(options.path).length} of ${count} requests${options.path ? ` to ${options.path}` : ''} after ${timeoutMs}ms`,
+            ),
+          );
         }, timeoutMs);
         waiter.resolve = (result) => {
           clearTimeout(timer);
