@@ -9,8 +9,17 @@ import { after, before, describe, it } from 'node:test';
 import { UnavailableError } from '../../src/core/errors.js';
 import { newEventId } from '../../src/core/ids.js';
 import type { NewEvent, NewSubscription } from '../../src/core/types.js';
+import { runStoreConformance } from '../../src/store/conformance/index.js';
 import { openPostgresStore, type PostgresStore, type PostgresStoreOptions } from '../../src/store/postgres/index.js';
+import { migrations } from '../../src/store/postgres/migrations/index.js';
 import { createTestSchema, type TestSchema } from '../support/postgres.js';
+
+// Every conformance test gets a fresh schema, migrated by opening the store, dropped after.
+runStoreConformance('postgres', async (clock) => {
+  const fresh = await createTestSchema();
+  const store = await openPostgresStore(fresh.url, { schema: fresh.schema, clock, poolSize: 4 });
+  return { store, cleanup: () => fresh.drop() };
+});
 
 const T0 = 1_700_000_000_000;
 
@@ -197,7 +206,7 @@ describe('PostgreSQL store', () => {
       const versions = await fresh.sql<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
       assert.deepEqual(
         versions.map((row) => row.version),
-        [1],
+        migrations.map((migration) => migration.version),
       );
       await Promise.all(opened.map((store) => store.migrate()));
       await Promise.all(opened.map((store) => store.close()));

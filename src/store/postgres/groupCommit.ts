@@ -75,7 +75,7 @@ export class GroupCommit<Req, Res> {
   private async run(batch: Pending<Req>[]): Promise<void> {
     try {
       const results = await this.options.commit(batch.map((item) => item.request));
-      batch.forEach((item, index) => item.resolve(results[index]));
+      for (const [index, item] of batch.entries()) item.resolve(results[index]);
     } catch (error) {
       if (batch.length === 1 || isUnavailable(error)) {
         for (const item of batch) item.reject(error);

@@ -31,7 +31,7 @@ const CLAIM = `WITH due AS (
   )
   SELECT l.id, l.attempts_count, l.retry_index, l.lease_token,
          e.id AS event_id, e.type, e.source, e.payload, e.created_at
-    FROM leased l JOIN events e ON e.id = l.event_id
+    FROM leased l, LATERAL (SELECT * FROM events WHERE events.id = l.event_id LIMIT 1) AS e
    ORDER BY l.due_at, l.id`;
 
 interface ClaimRow {

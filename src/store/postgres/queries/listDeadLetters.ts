@@ -23,11 +23,14 @@ export async function listDeadLetters(db: Queryable, query: DeadLetterQuery): Pr
   where.type('d.event_type', query.type);
   if (query.since !== undefined) where.add(`d.updated_at >= ${where.param(query.since)}`);
   if (query.until !== undefined) where.add(`d.updated_at <= ${where.param(query.until)}`);
-  const sql = `SELECT ${deliveryColumns('d')},
+  // The page first, then one events lookup per row (LATERAL), never a join over all events.
+  const sql = `SELECT page.*,
       json_build_object('id', e.id, 'type', e.type, 'source', e.source, 'payload', e.payload, 'created_at', e.created_at) AS event
-    FROM deliveries d JOIN events e ON e.id = d.event_id
-    ${where.where()}
-    ORDER BY d.updated_at DESC, d.id DESC LIMIT ${where.param(query.limit + 1)}`;
+    FROM (SELECT ${deliveryColumns('d')} FROM deliveries d
+          ${where.where()}
+          ORDER BY d.updated_at DESC, d.id DESC LIMIT ${where.param(query.limit + 1)}) AS page,
+      LATERAL (SELECT * FROM events WHERE events.id = page.event_id LIMIT 1) AS e
+    ORDER BY page.updated_at DESC, page.id DESC`;
   const rows = (await db.query<DeadLetterRow>(sql, where.params)).rows;
   const more = rows.length > query.limit;
   const page = more ? rows.slice(0, query.limit) : rows;

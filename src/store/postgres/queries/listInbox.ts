@@ -26,10 +26,15 @@ export async function listInbox(db: Queryable, query: InboxQuery): Promise<Page<
   where.add(`d.subscription_id = ${where.param(query.subscription_id)}`).add("d.status = 'pending'");
   if (after !== null) where.add(`d.event_id ${desc ? '<' : '>'} ${where.param(after[0])}`);
   where.type('d.event_type', query.type);
-  const sql = `SELECT d.id AS delivery_id, d.attempts_count, e.id, e.type, e.source, e.payload, e.created_at
-    FROM deliveries d JOIN events e ON e.id = d.event_id
-    ${where.where()}
-    ORDER BY d.event_id ${desc ? 'DESC' : 'ASC'} LIMIT ${where.param(query.limit + 1)}`;
+  const order = desc ? 'DESC' : 'ASC';
+  // The page first, then one events lookup per row (LATERAL): left to itself, the planner may
+  // merge-join against the whole events index, a walk that grows with the history.
+  const sql = `SELECT page.delivery_id, page.attempts_count, e.id, e.type, e.source, e.payload, e.created_at
+    FROM (SELECT d.id AS delivery_id, d.attempts_count, d.event_id FROM deliveries d
+          ${where.where()}
+          ORDER BY d.event_id ${order} LIMIT ${where.param(query.limit + 1)}) AS page,
+      LATERAL (SELECT * FROM events WHERE events.id = page.event_id LIMIT 1) AS e
+    ORDER BY page.event_id ${order}`;
   const rows = (await db.query<InboxRow>(sql, where.params)).rows;
   const more = rows.length > query.limit;
   const page = more ? rows.slice(0, query.limit) : rows;
