@@ -9,6 +9,7 @@
  * `PUBLIC_ROUTES` in auth.ts, or mark a route `config: { public: true }`).
  */
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { receiverRoutes } from '../receiver/routes.js';
 import { authGuard, Authenticator, tokenRoutes } from './auth.js';
 import { ClaimMemory } from './claims.js';
 import type { ApiContext, ApiDeps } from './context.js';
@@ -79,6 +80,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(async (scope) => deliveryRoutes(scope, ctx));
     await app.register(async (scope) => subscriptionRoutes(scope, ctx));
     await app.register(async (scope) => deadLetterRoutes(scope, ctx));
+    await app.register(async (scope) => receiverRoutes(scope, ctx));
   }
   return app;
 }

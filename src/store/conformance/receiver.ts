@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import type { NewReceivedRequest, ReceiverVerdict } from '../../core/types.js';
-import { collect, storeTest, type OpenStore, withCode } from './harness.js';
+import { collect, type OpenStore, storeTest, withCode } from './harness.js';
 
 function received(name: string, overrides: Partial<NewReceivedRequest> = {}): NewReceivedRequest {
   const body = overrides.body ?? '{"n":1}';
@@ -50,16 +50,26 @@ export function receiverTests(open: OpenStore): void {
         clock.advance(1);
       }
       const newestFirst = [...ids].reverse();
-      const list = async (query: Parameters<typeof store.listReceived>[0]) => (await store.listReceived(query)).items.map((r) => r.id);
+      const list = async (query: Parameters<typeof store.listReceived>[0]) =>
+        (await store.listReceived(query)).items.map((r) => r.id);
       assert.deepEqual(await list({ limit: 100 }), newestFirst);
-      assert.deepEqual(await list({ limit: 100, name: 'a' }), newestFirst.filter((_, i) => i % 2 === 1));
+      assert.deepEqual(
+        await list({ limit: 100, name: 'a' }),
+        newestFirst.filter((_, i) => i % 2 === 1),
+      );
       assert.deepEqual(await list({ limit: 100, name: 'nobody' }), []);
       assert.deepEqual(await list({ limit: 100, verdict: 'verified' }), [ids[5], ids[0]]);
       assert.deepEqual(await list({ limit: 100, name: 'b', verdict: 'verified' }), [ids[5]]);
       const paged = await collect((after) => store.listReceived({ limit: 3, after }));
-      assert.deepEqual(paged.map((r) => r.id), newestFirst);
+      assert.deepEqual(
+        paged.map((r) => r.id),
+        newestFirst,
+      );
       const pagedA = await collect((after) => store.listReceived({ limit: 2, after, name: 'a' }));
-      assert.deepEqual(pagedA.map((r) => r.body), ['#8', '#6', '#4', '#2', '#0']);
+      assert.deepEqual(
+        pagedA.map((r) => r.body),
+        ['#8', '#6', '#4', '#2', '#0'],
+      );
       const last = await store.listReceived({ limit: 10 });
       assert.equal(last.next_cursor, null);
       await assert.rejects(store.listReceived({ limit: 10, after: 'garbage!' }), withCode('invalid_cursor'));
@@ -78,9 +88,15 @@ export function receiverTests(open: OpenStore): void {
       assert.equal((await store.recordReceived(received('a', { webhook_id: null }))).duplicate, false);
       assert.equal((await store.recordReceived(received('a', { webhook_id: null }))).duplicate, false);
       // A rejected request neither is a duplicate nor makes the next one a duplicate.
-      assert.equal((await store.recordReceived(received('a', { webhook_id: 'msg_3', verdict: 'invalid_signature' }))).duplicate, false);
+      assert.equal(
+        (await store.recordReceived(received('a', { webhook_id: 'msg_3', verdict: 'invalid_signature' }))).duplicate,
+        false,
+      );
       assert.equal((await store.recordReceived(received('a', { webhook_id: 'msg_3', verdict: 'verified' }))).duplicate, false);
-      assert.equal((await store.recordReceived(received('a', { webhook_id: 'msg_3', verdict: 'stale_timestamp' }))).duplicate, false);
+      assert.equal(
+        (await store.recordReceived(received('a', { webhook_id: 'msg_3', verdict: 'stale_timestamp' }))).duplicate,
+        false,
+      );
       // Unsigned requests are accepted, so they dedupe too.
       assert.equal((await store.recordReceived(received('c', { webhook_id: 'msg_1' }))).duplicate, false);
       assert.equal((await store.recordReceived(received('c', { webhook_id: 'msg_1' }))).duplicate, true);
@@ -101,7 +117,10 @@ export function receiverTests(open: OpenStore): void {
       assert.equal(await store.clearReceived('a'), 2);
       assert.equal(await store.clearReceived('a'), 0);
       assert.equal(await store.clearReceived('nobody'), 0);
-      assert.deepEqual((await store.listReceived({ limit: 10 })).items.map((r) => r.id), [kept.id]);
+      assert.deepEqual(
+        (await store.listReceived({ limit: 10 })).items.map((r) => r.id),
+        [kept.id],
+      );
       assert.equal((await store.recordReceived(received('a', { webhook_id: 'msg_1' }))).duplicate, false);
       const next = await store.recordReceived(received('b'));
       assert.ok(Number(next.id) > Number(kept.id), 'ids keep increasing');

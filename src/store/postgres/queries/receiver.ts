@@ -49,7 +49,8 @@ const INSERT = `INSERT INTO received_requests
 export async function recordReceived(db: Queryable, request: NewReceivedRequest, now: number): Promise<ReceivedRequest> {
   await db.query(TOUCH, [request.name, now]);
   const accepted = request.verdict === 'verified' || request.verdict === 'unsigned';
-  const duplicate = accepted && request.webhook_id !== null && (await db.query(SEEN, [request.name, request.webhook_id])).rowCount !== 0;
+  const duplicate =
+    accepted && request.webhook_id !== null && (await db.query(SEEN, [request.name, request.webhook_id])).rowCount !== 0;
   const { rows } = await db.query<{ id: number }>(INSERT, [
     request.name,
     now,
