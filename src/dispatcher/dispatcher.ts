@@ -18,7 +18,7 @@
  *      ▲                                                                      │
  *      └── claim returned less than asked ◄───────────────────────────────────┤
  *                                          claim returned a full batch:       │
- *                              claim again as soon as half the window is free ┘
+ *                       claim again as soon as a quarter of the window is free ┘
  *
  * A drained target sleeps until `nextDueAt` (timer), a wake-up from the source, or the slow
  * safety poll (which also catches leases left behind by a crashed dispatcher). Deliveries are
@@ -32,8 +32,12 @@ import { silentLogger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { Deliverer } from './deliver.js';
 import { SubscriptionMetrics } from './metrics.js';
-import type { AttemptReport, DeliverySource, PushTarget, SettledReport } from './source.js';
+import { recordOutcomes } from './outcomes.js';
+import { Settler } from './settler.js';
+import type { AttemptReport, DeliverySource } from './source.js';
 import { type RunSummary, RunTally } from './summary.js';
+import { MAX_CLAIM, TargetState } from './targetState.js';
+import { WakeTimer } from './wakeTimer.js';
 
 export interface DispatcherOptions {
   source: DeliverySource;
@@ -61,34 +65,6 @@ export interface Dispatcher {
   runOnce(max: number): Promise<RunSummary>;
 }
 
-interface Claimed {
-  claim: ClaimedDelivery;
-  /** Local time the lease ends (measured from the claim request, so clock skew cannot stretch it). */
-  until: number;
-}
-
-class TargetState {
-  queue: Claimed[] = [];
-  inFlight = 0;
-  claiming = false;
-  /** A wake-up arrived during a claim: claim again even if it came back short. */
-  again = false;
-  drained = false;
-  removed = false;
-  wakeAt: number | null = null;
-  failures = 0;
-  backoffUntil = 0;
-  longPoll: AbortController | null = null;
-  /** Completions per ms, smoothed; sizes the claim-ahead buffer. */
-  rate = 0;
-  completions = 0;
-  rateSince = Date.now();
-  constructor(public target: PushTarget) {}
-}
-
-const MAX_CLAIM = 1000;
-/** How much of a target's recent throughput is claimed ahead of its free slots. */
-const CLAIM_AHEAD_MS = 100;
 /** Deliveries claimed but not started, over all targets, beyond twice the concurrency. */
 const GLOBAL_BUFFER = 2000;
 
@@ -102,14 +78,11 @@ class Engine implements Dispatcher {
   readonly #metrics: SubscriptionMetrics;
   readonly #concurrency: number;
   readonly #perTarget: number;
-  readonly #timeoutMs: number;
   readonly #leaseMs: number;
   /** A delivery starts only if its lease has at least this long left. */
   readonly #leaseMargin: number;
   readonly #pollMs: number;
   readonly #refreshMs: number;
-  readonly #settleDelayMs: number;
-  readonly #settleBatch: number;
   readonly #longPollMs: number;
   readonly #stopTimeoutMs: number;
   readonly #delivererOptions: ConstructorParameters<typeof Deliverer>[0];
@@ -132,17 +105,10 @@ class Engine implements Dispatcher {
   #tally: RunTally | null = null;
   #runError: unknown = null;
 
-  #toSettle: AttemptReport[] = [];
-  #toSettleTargets: TargetState[] = [];
-  #settling: Promise<void> | null = null;
-  #settleTimer: NodeJS.Timeout | null = null;
-  /** Inside #flush: claims issued now ride in the same commit. */
+  readonly #settler: Settler<TargetState>;
+  readonly #wakeTimer: WakeTimer<TargetState>;
+  /** Inside a settle's beforeSettle: claims issued now ride in the same commit. */
   #flushing = false;
-  /** How long the last settle took; spaces the next one so commits stay a small share of time. */
-  #lastSettleMs = 0;
-
-  #wakeTimer: NodeJS.Timeout | null = null;
-  #wakeTimerAt = Number.POSITIVE_INFINITY;
   #pollTimer: NodeJS.Timeout | null = null;
   #lastRefresh = 0;
   #refreshing: Promise<void> | null = null;
@@ -157,7 +123,6 @@ class Engine implements Dispatcher {
     this.#metrics = new SubscriptionMetrics(options.metrics ?? new Metrics({ defaultMetrics: false }));
     this.#concurrency = dispatch.concurrency;
     this.#perTarget = Math.min(dispatch.perSubscription, dispatch.concurrency);
-    this.#timeoutMs = dispatch.timeoutMs;
     this.#leaseMs = dispatch.leaseMs;
     this.#leaseMargin = Math.min(dispatch.timeoutMs + 1_000, dispatch.leaseMs / 2);
     if (dispatch.leaseMs < 2 * dispatch.timeoutMs) {
@@ -168,8 +133,28 @@ class Engine implements Dispatcher {
     }
     this.#pollMs = options.pollIntervalMs ?? 2_000;
     this.#refreshMs = options.refreshIntervalMs ?? 10_000;
-    this.#settleDelayMs = options.settleDelayMs ?? 10;
-    this.#settleBatch = options.settleBatch ?? 500;
+    this.#settler = new Settler<TargetState>({
+      source: this.#source,
+      log: this.#log,
+      delayMs: options.settleDelayMs ?? 10,
+      batch: options.settleBatch ?? 500,
+      beforeSettle: () => this.#topUp(),
+      settled: (reports, states, outcomes) =>
+        recordOutcomes(reports, states, outcomes, {
+          metrics: this.#metrics,
+          log: this.#log,
+          tally: this.#tally,
+          retryAt: (state, at) => this.#setWake(state, at),
+        }),
+      failed: (error) => {
+        this.#runError ??= error;
+      },
+      changed: () => this.#checkIdle(),
+    });
+    this.#wakeTimer = new WakeTimer(
+      () => this.#targets.values(),
+      (state) => this.#wake(state),
+    );
     this.#longPollMs = options.longPollMs ?? 20_000;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? dispatch.timeoutMs + 2_000;
     this.#delivererOptions = {
@@ -199,7 +184,7 @@ class Engine implements Dispatcher {
     this.#unsubscribe = null;
     if (this.#pollTimer) clearInterval(this.#pollTimer);
     this.#pollTimer = null;
-    this.#clearWakeTimer();
+    this.#wakeTimer.clear();
     if (wasRunning) {
       for (const state of this.#targets.values()) {
         state.longPoll?.abort();
@@ -216,7 +201,7 @@ class Engine implements Dispatcher {
       const late = await Promise.race([this.#whenIdle().then(() => false), timedOut]);
       clearTimeout(timer);
       if (late) this.#log.warn({ in_flight: this.#inFlight }, 'stopped with requests still in flight; their leases will expire');
-      await this.#drainSettlements();
+      await this.#settler.drain();
     }
     const deliverer = this.#deliverer;
     this.#deliverer = null;
@@ -234,7 +219,7 @@ class Engine implements Dispatcher {
       await this.#loadTargets();
       for (const state of this.#targets.values()) this.#wake(state);
       await this.#whenIdle();
-      await this.#drainSettlements();
+      await this.#settler.drain();
     } finally {
       this.#running = false;
       this.#once = false;
@@ -316,12 +301,6 @@ class Engine implements Dispatcher {
     this.#claim(state);
   }
 
-  /** Deliveries a target may hold (in flight + buffered): its slots plus ~100 ms of its throughput. */
-  #window(state: TargetState): number {
-    const ahead = Math.min(MAX_CLAIM, Math.max(this.#perTarget, Math.ceil(state.rate * CLAIM_AHEAD_MS)));
-    return this.#perTarget + ahead;
-  }
-
   /**
    * Claims for a target if it has room. A busy target waits until a quarter of its window is
    * free (an eighth when riding along with a settle), so claims come in batches.
@@ -332,11 +311,11 @@ class Engine implements Dispatcher {
       state.again = true;
       return;
     }
-    const busy = state.inFlight + state.queue.length;
+    const busy = state.busy;
     const longPoll = this.#source.longPoll && !this.#once && busy === 0;
     if (state.drained && !longPoll) return;
     if (state.backoffUntil > Date.now()) return;
-    const window = this.#window(state);
+    const window = state.window(this.#perTarget);
     const room = window - busy;
     const globalRoom = 2 * this.#concurrency + GLOBAL_BUFFER - this.#inFlight - this.#buffered - this.#claimSlots;
     const limit = Math.min(room, globalRoom, this.#budget, MAX_CLAIM);
@@ -361,7 +340,16 @@ class Engine implements Dispatcher {
       (error: unknown) => this.#claimFailed(state, limit, error),
     );
     // Pending results ride in the same commit as this claim.
-    if (!this.#flushing && this.#toSettle.length > 0 && !this.#settling) this.#flush();
+    if (!this.#flushing && this.#settler.pending > 0 && !this.#settler.busy) this.#settler.flush();
+  }
+
+  /** Tops up busy targets just before a settle, so the claims share its commit. */
+  #topUp(): void {
+    this.#flushing = true;
+    for (const state of this.#targets.values()) {
+      if (!state.claiming && state.busy > 0) this.#claim(state, true);
+    }
+    this.#flushing = false;
   }
 
   #claimed(state: TargetState, limit: number, requestedAt: number, waitMs: number, batch: ClaimedDelivery[]): void {
@@ -434,39 +422,7 @@ class Engine implements Dispatcher {
   // ── timers ───────────────────────────────────────────────────────────────────────────────
 
   #setWake(state: TargetState, at: number): void {
-    if (!this.#running || this.#once) return;
-    if (state.wakeAt !== null && state.wakeAt <= at) return;
-    state.wakeAt = at;
-    if (at < this.#wakeTimerAt) this.#armWakeTimer(at);
-  }
-
-  #armWakeTimer(at: number): void {
-    this.#clearWakeTimer();
-    this.#wakeTimerAt = at;
-    // Past the poll interval the safety poll takes over anyway.
-    const delay = Math.min(Math.max(0, at - Date.now()), 60_000);
-    this.#wakeTimer = setTimeout(() => this.#onWakeTimer(), delay);
-  }
-
-  #clearWakeTimer(): void {
-    if (this.#wakeTimer) clearTimeout(this.#wakeTimer);
-    this.#wakeTimer = null;
-    this.#wakeTimerAt = Number.POSITIVE_INFINITY;
-  }
-
-  #onWakeTimer(): void {
-    this.#wakeTimer = null;
-    this.#wakeTimerAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
-    let next = Number.POSITIVE_INFINITY;
-    for (const state of this.#targets.values()) {
-      if (state.wakeAt === null) continue;
-      if (state.wakeAt <= now + 1) {
-        state.wakeAt = null;
-        this.#wake(state);
-      } else if (state.wakeAt < next) next = state.wakeAt;
-    }
-    if (next !== Number.POSITIVE_INFINITY && this.#running) this.#armWakeTimer(next);
+    if (this.#running && !this.#once) this.#wakeTimer.set(state, at);
   }
 
   // ── delivering ───────────────────────────────────────────────────────────────────────────
@@ -498,17 +454,8 @@ class Engine implements Dispatcher {
   #delivered(state: TargetState, report: AttemptReport): void {
     state.inFlight--;
     this.#inFlight--;
-    state.completions++;
-    const now = Date.now();
-    if (now - state.rateSince >= 50) {
-      state.rate = 0.5 * state.rate + (0.5 * state.completions) / (now - state.rateSince);
-      state.completions = 0;
-      state.rateSince = now;
-    }
-    this.#toSettle.push(report);
-    this.#toSettleTargets.push(state);
-    if (this.#toSettle.length >= this.#settleBatch) this.#flush();
-    else this.#settleTimer ??= setTimeout(() => this.#flush(), this.#settleDelayMs);
+    state.completed(Date.now());
+    this.#settler.push(report, state);
     // 410 Gone disables the subscription: drop it from the targets soon.
     if (report.status_code === 410 && this.#running && !this.#once) this.#refresh();
 
@@ -518,113 +465,12 @@ class Engine implements Dispatcher {
     this.#claim(state);
   }
 
-  // ── settling ─────────────────────────────────────────────────────────────────────────────
-
-  #flush(): void {
-    if (this.#settleTimer) clearTimeout(this.#settleTimer);
-    this.#settleTimer = null;
-    if (this.#settling || this.#toSettle.length === 0) return;
-    const reports = this.#toSettle.splice(0, MAX_CLAIM);
-    const states = this.#toSettleTargets.splice(0, reports.length);
-    // Top up busy targets in the same tick: the claims share this settle's commit.
-    this.#flushing = true;
-    for (const state of this.#targets.values()) {
-      if (!state.claiming && state.inFlight + state.queue.length > 0) this.#claim(state, true);
-    }
-    this.#flushing = false;
-    const startedAt = performance.now();
-    this.#settling = this.#source.settle(reports).then(
-      (outcomes) => {
-        this.#settling = null;
-        this.#lastSettleMs = performance.now() - startedAt;
-        this.#record(reports, states, outcomes);
-        this.#afterSettle(false);
-      },
-      (error: unknown) => {
-        this.#settling = null;
-        this.#log.error({ err: error, results: reports.length }, 'settle failed; retrying');
-        this.#runError ??= error;
-        // Put them back in front; their leases outlast several retries.
-        this.#toSettle.unshift(...reports);
-        this.#toSettleTargets.unshift(...states);
-        this.#afterSettle(true);
-      },
-    );
-  }
-
-  #afterSettle(failed: boolean): void {
-    if (this.#toSettle.length > 0) {
-      if (failed) this.#settleTimer ??= setTimeout(() => this.#flush(), 500);
-      else if (this.#toSettle.length >= this.#settleBatch) this.#flush();
-      else {
-        const delay = Math.max(this.#settleDelayMs, Math.min(50, 4 * this.#lastSettleMs));
-        this.#settleTimer ??= setTimeout(() => this.#flush(), delay);
-      }
-    }
-    this.#checkIdle();
-  }
-
-  /** Settles everything collected, retrying a failed settle a few times. */
-  async #drainSettlements(): Promise<void> {
-    for (let tries = 0; tries < 5; tries++) {
-      if (this.#settling) await this.#settling.catch(() => undefined);
-      if (this.#toSettle.length === 0 && !this.#settling) return;
-      if (this.#settleTimer) clearTimeout(this.#settleTimer);
-      this.#settleTimer = null;
-      this.#flush();
-      if (this.#settling) await this.#settling.catch(() => undefined);
-      if (this.#settleTimer) clearTimeout(this.#settleTimer);
-      this.#settleTimer = null;
-      if (this.#toSettle.length === 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 200 * (tries + 1)));
-    }
-    this.#log.error(
-      { results: this.#toSettle.length },
-      'could not settle results; their leases will expire and they will be retried',
-    );
-  }
-
-  #record(reports: AttemptReport[], states: TargetState[], outcomes: SettledReport[]): void {
-    const tally = this.#tally;
-    for (let i = 0; i < reports.length; i++) {
-      const report = reports[i] as AttemptReport;
-      const outcome = outcomes[i];
-      const state = states[i] as TargetState;
-      const claim = report.claim;
-      const series = this.#metrics.for(claim.subscription_id);
-      series.requestDuration.observe(report.duration_ms / 1000);
-      if (tally) tally.processed++;
-      if (!outcome) continue;
-      if (outcome.kind === 'delivered') {
-        const latency = Math.max(0, report.at + report.duration_ms - claim.event.created_at);
-        if (tally) {
-          tally.succeeded++;
-          tally.latencies.push(latency);
-        }
-        series.success.inc();
-        series.succeeded.inc();
-        series.latency.observe(latency / 1000);
-      } else if (outcome.kind === 'retry') {
-        if (tally) tally.retries++;
-        series.retry.inc();
-        series.retries.inc();
-        if (outcome.next_attempt_at !== null) this.#setWake(state, outcome.next_attempt_at);
-        if (this.#log.isLevelEnabled('debug')) {
-          this.#log.debug(attemptFields(report, outcome), 'delivery attempt failed; will retry');
-        }
-      } else {
-        if (tally) tally.failed++;
-        series.dead.inc();
-        series.failed.inc();
-        this.#log.warn(attemptFields(report, outcome), 'delivery dead-lettered');
-      }
-    }
-  }
-
   // ── idleness ─────────────────────────────────────────────────────────────────────────────
 
   #isIdle(): boolean {
-    return this.#inFlight === 0 && this.#buffered === 0 && this.#claims === 0 && this.#toSettle.length === 0 && !this.#settling;
+    return (
+      this.#inFlight === 0 && this.#buffered === 0 && this.#claims === 0 && this.#settler.pending === 0 && !this.#settler.busy
+    );
   }
 
   #whenIdle(): Promise<void> {
@@ -638,17 +484,4 @@ class Engine implements Dispatcher {
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
-}
-
-function attemptFields(report: AttemptReport, outcome: SettledReport): Record<string, unknown> {
-  return {
-    event_id: report.claim.event.id,
-    subscription_id: report.claim.subscription_id,
-    delivery_id: report.claim.delivery_id,
-    attempt: report.claim.attempt,
-    status_code: report.status_code,
-    error: report.error,
-    next_attempt_at: outcome.next_attempt_at === null ? undefined : new Date(outcome.next_attempt_at).toISOString(),
-    applied: outcome.applied,
-  };
 }
