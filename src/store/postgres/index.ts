@@ -59,6 +59,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     maxEventsPerCommit: 2_000,
     maxSettlementsPerCommit: 2_000,
     maxInFlight: 3,
+    foldCountersEveryMs: 10_000,
   });
   if (options.migrate ?? true) {
     try {

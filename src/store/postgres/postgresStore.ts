@@ -52,7 +52,7 @@ import { nextDueAt } from './queries/nextDueAt.js';
 import * as receiver from './queries/receiver.js';
 import { replayDeliveries } from './queries/replayDeliveries.js';
 import { settleDeliveries } from './queries/settleDeliveries.js';
-import { stats } from './queries/stats.js';
+import { foldCounters, stats } from './queries/stats.js';
 import * as subscriptions from './queries/subscriptions.js';
 
 export interface GroupCommitTuning {
@@ -62,12 +62,15 @@ export interface GroupCommitTuning {
   maxSettlementsPerCommit: number;
   /** Batch transactions of one kind running at once, per process. */
   maxInFlight: number;
+  /** How often this process folds counter deltas into the totals (see queries/stats.ts). */
+  foldCountersEveryMs: number;
 }
 
 export class PostgresStore implements Store {
   readonly capabilities: StoreCapabilities = { crossProcessWakeups: true, multiProcess: true };
   private readonly appends: GroupCommit<AppendRequest, AppendResult>;
   private readonly settles: GroupCommit<Settlement[], SettleResult[]>;
+  private readonly folding: NodeJS.Timeout;
 
   constructor(
     private readonly db: Database,
@@ -87,6 +90,9 @@ export class PostgresStore implements Store {
       maxWeight: tuning.maxSettlementsPerCommit,
       maxInFlight: tuning.maxInFlight,
     });
+    // Keeps counter_deltas short even when no one reads stats(); an outage just skips a turn.
+    this.folding = setInterval(() => void foldCounters(db).catch(() => {}), tuning.foldCountersEveryMs);
+    this.folding.unref();
   }
 
   migrate(): Promise<void> {
@@ -94,6 +100,7 @@ export class PostgresStore implements Store {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.folding);
     await this.notifier.close();
     await this.db.close();
   }
