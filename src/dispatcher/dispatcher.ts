@@ -97,6 +97,8 @@ class Engine implements Dispatcher {
   #buffered = 0;
   #claims = 0;
   #claimSlots = 0;
+  #skipped = 0;
+  #skippedLoggedAt = 0;
 
   #running = false;
   #once = false;
@@ -440,7 +442,21 @@ class Engine implements Dispatcher {
       if (!next) continue;
       this.#buffered--;
       if (next.until - Date.now() >= this.#leaseMargin) this.#deliver(state, next.claim);
+      else this.#leaseTooShort(next.claim);
       this.#markReady(state);
+    }
+  }
+
+  /** Waited so long for a slot that its lease could run out mid-request: left to expire and come back. */
+  #leaseTooShort(claim: ClaimedDelivery): void {
+    this.#skipped++;
+    const now = Date.now();
+    if (now - this.#skippedLoggedAt >= 10_000) {
+      this.#skippedLoggedAt = now;
+      this.#log.warn(
+        { subscription_id: claim.subscription_id, event_id: claim.event.id, skipped: this.#skipped },
+        'claimed deliveries waited too long for a free slot; left for redelivery when their lease expires',
+      );
     }
   }
 

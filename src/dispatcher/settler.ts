@@ -32,6 +32,7 @@ export class Settler<T> {
   #settling: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastMs = 0;
+  #failures = 0;
 
   constructor(private readonly options: SettlerOptions<T>) {}
 
@@ -60,13 +61,17 @@ export class Settler<T> {
     this.#settling = this.options.source.settle(reports).then(
       (outcomes) => {
         this.#settling = null;
+        this.#failures = 0;
         this.#lastMs = performance.now() - startedAt;
         this.options.settled(reports, tags, outcomes);
         this.#next(false);
       },
       (error: unknown) => {
         this.#settling = null;
-        this.options.log.error({ err: error, results: reports.length }, 'settle failed; retrying');
+        this.#failures++;
+        if (this.#failures === 1 || this.#failures % 20 === 0) {
+          this.options.log.error({ err: error, results: reports.length, failures: this.#failures }, 'settle failed; retrying');
+        }
         this.options.failed(error);
         // Back in front; their leases outlast several retries.
         this.#reports.unshift(...reports);

@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { afterEach, beforeEach, test } from 'node:test';
+import { createDispatcher, type DeliverySource, LocalSource } from '../../src/dispatcher/index.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import { type Sink, startSink } from '../support/sink.js';
 import { addSubscription, appendEvents, deliveryStatus, eventually, type Harness, harness, sleep } from './helpers.js';
 
@@ -322,5 +324,30 @@ test('stop() waits for requests in flight and settles them', async () => {
   for (const id of ids) {
     const event = await store.getEvent(id);
     assert.equal(event?.deliveries[0]?.status, 'delivered');
+  }
+});
+
+test('a failed settle is retried: nothing delivered is lost or delivered twice', async () => {
+  const { store, config } = await started();
+  const local = new LocalSource(store, { retrySchedule: config.retrySchedule });
+  let failures = 0;
+  const flaky: DeliverySource = {
+    longPoll: false,
+    targets: () => local.targets(),
+    claim: (...args) => local.claim(...args),
+    nextDueAt: (id) => local.nextDueAt(id),
+    onReady: (listener) => local.onReady(listener),
+    settle: (reports) => (failures++ < 2 ? Promise.reject(new Error('storage hiccup')) : local.settle(reports)),
+  };
+  const dispatcher = createDispatcher({ source: flaky, config, logger: silentLogger(), pollIntervalMs: 200 });
+  await addSubscription(store, 'flaky-store', `${sink.url}/flaky-store`);
+  const ids = await appendEvents(store, 5);
+  dispatcher.start();
+  try {
+    for (const id of ids) await deliveryStatus(store, id, 'flaky-store', 'delivered');
+    assert.equal(failures, 3);
+    assert.equal(sink.requestsTo('/flaky-store').length, 5);
+  } finally {
+    await dispatcher.stop();
   }
 });
