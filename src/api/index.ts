@@ -12,6 +12,7 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { receiverRoutes } from '../receiver/routes.js';
 import { authGuard, Authenticator, tokenRoutes } from './auth.js';
 import { ClaimMemory } from './claims.js';
+import { consoleRoutes } from './console.js';
 import type { ApiContext, ApiDeps } from './context.js';
 import { deadLetterRoutes } from './deadLetters.js';
 import { deliveryRoutes } from './deliveries.js';
@@ -81,6 +82,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(async (scope) => subscriptionRoutes(scope, ctx));
     await app.register(async (scope) => deadLetterRoutes(scope, ctx));
     await app.register(async (scope) => receiverRoutes(scope, ctx));
+    await app.register(async (scope) => consoleRoutes(scope, ctx));
   }
   return app;
 }
