@@ -188,13 +188,26 @@ describe('PostgreSQL store', () => {
     const b = await open();
     const tries = Array.from({ length: 10 }, (_, i) => {
       const e = event(now, 'idem.x');
-      return (i % 2 === 0 ? a : b).append({ events: [e], idempotency: { key: 'race', response: { status: 201, body: { id: e.id } } } });
+      return (i % 2 === 0 ? a : b).append({
+        events: [e],
+        idempotency: { key: 'race', response: { status: 201, body: { id: e.id } } },
+      });
     });
     const results = await Promise.all(tries);
     const stored = results.filter((result) => result.kind === 'stored');
     assert.equal(stored.length, 1);
-    const bodies = new Set(results.filter((r) => r.kind === 'replayed').map((r) => JSON.stringify(r.kind === 'replayed' && r.response)));
+    const bodies = new Set(
+      results.filter((r) => r.kind === 'replayed').map((r) => JSON.stringify(r.kind === 'replayed' && r.response)),
+    );
     assert.equal(bodies.size, 1, 'every repeat gets the same first response');
+  });
+
+  it('takes schema and pool size from the URL, so one TRIGGERS_DATABASE_URL configures a fleet', async () => {
+    const viaUrl = await openPostgresStore(`${schema.url}?schema=${schema.schema}&pool_size=2`, { clock });
+    stores.push(viaUrl);
+    await viaUrl.createSubscription(subscription('from-url'));
+    const viaOptions = await open();
+    assert.equal((await viaOptions.getSubscription('from-url'))?.id, 'from-url');
   });
 
   it('migrates safely from several processes at once', async () => {
@@ -256,7 +269,10 @@ describe('PostgreSQL store', () => {
       await assert.rejects(store.ping(), UnavailableError);
       await assert.rejects(store.append({ events: [event(now)] }), UnavailableError);
       await assert.rejects(store.claim({ subscription_id: 'x', limit: 1, lease_ms: 1_000 }), UnavailableError);
-      await assert.rejects(store.settle([{ delivery_id: '1', lease_token: 't', attempt: null, outcome: { kind: 'delivered' } }]), UnavailableError);
+      await assert.rejects(
+        store.settle([{ delivery_id: '1', lease_token: 't', attempt: null, outcome: { kind: 'delivered' } }]),
+        UnavailableError,
+      );
       const unsubscribe = store.onDeliveriesReady(() => {});
       unsubscribe();
     } finally {

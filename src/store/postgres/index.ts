@@ -35,8 +35,34 @@ export interface PostgresStoreOptions extends StoreOptions {
   onError?: (error: Error) => void;
 }
 
-export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-  const schema = options.schema ?? 'public';
+/**
+ * `schema` and `pool_size` may also ride in the URL's query string, so one
+ * TRIGGERS_DATABASE_URL (`postgres://…/triggers?schema=prod&pool_size=20`) configures a whole
+ * fleet; explicit options win. They are removed before the URL reaches the driver.
+ */
+function fromUrl(url: string): { url: string; schema?: string; poolSize?: number } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url };
+  }
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  const poolSize = parsed.searchParams.get('pool_size');
+  parsed.searchParams.delete('schema');
+  parsed.searchParams.delete('pool_size');
+  const size = poolSize !== null && /^\d+$/.test(poolSize) && Number(poolSize) > 0 ? Number(poolSize) : undefined;
+  return {
+    url: schema === undefined && size === undefined ? url : parsed.toString(),
+    ...(schema !== undefined ? { schema } : {}),
+    ...(size !== undefined ? { poolSize: size } : {}),
+  };
+}
+
+export async function openPostgresStore(connectionUrl: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const fromQuery = fromUrl(connectionUrl);
+  const url = fromQuery.url;
+  const schema = options.schema ?? fromQuery.schema ?? 'public';
   if (!SCHEMA_PATTERN.test(schema)) {
     throw new TypeError(`schema ${JSON.stringify(schema)}: use lowercase letters, digits and _, starting with a letter or _`);
   }
@@ -48,7 +74,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     statementTimeoutMs: options.statementTimeoutMs ?? 30_000,
     applicationName: options.applicationName ?? 'triggers',
   };
-  const db = new Database({ ...settings, size: options.poolSize ?? 10, onError, types: typeParsers });
+  const db = new Database({ ...settings, size: options.poolSize ?? fromQuery.poolSize ?? 10, onError, types: typeParsers });
   const notifier = new Notifier({
     channel: channelFor(schema),
     connection: { ...connectionConfig(settings), types: typeParsers },

@@ -4,9 +4,10 @@
  * schema, so any number of processes may call `migrate()` at once: one applies a migration,
  * the others wait on the lock, then see it recorded and skip it.
  */
+
+import { migrations } from './migrations/index.js';
 import type { Database, Queryable } from './pool.js';
 import { quoteIdent } from './pool.js';
-import { migrations } from './migrations/index.js';
 
 const LOCK = `SELECT pg_advisory_xact_lock(hashtext('triggers.migrate:' || $1::text))`;
 

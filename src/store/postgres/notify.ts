@@ -25,6 +25,12 @@ type Listener = (subscriptionIds: string[]) => void;
 /** NOTIFY payloads must stay under 8,000 bytes. */
 const MAX_PAYLOAD = 7_000;
 const MAX_BACKOFF_MS = 5_000;
+/**
+ * A LISTEN connection only reads, so a server that vanished without closing the socket (a
+ * network partition, a frozen host) would go unnoticed; a tiny query now and then (bounded by
+ * the client's query timeout) finds out, and the usual reconnect follows.
+ */
+const HEARTBEAT_MS = 15_000;
 
 export function channelFor(schema: string): string {
   return schema === 'public' ? 'triggers_ready' : `triggers_ready.${schema}`;
@@ -46,6 +52,7 @@ export class Notifier {
   private state: 'idle' | 'connecting' | 'listening' | 'closed' = 'idle';
   private backoffMs = 100;
   private retryTimer: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
   private connectedOnce = false;
   private waiters: (() => void)[] = [];
 
@@ -83,6 +90,7 @@ export class Notifier {
     this.state = 'closed';
     this.listeners.clear();
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
     const client = this.client;
     this.client = null;
     if (client !== null) await client.end().catch(() => {});
@@ -138,6 +146,11 @@ export class Notifier {
     }
     this.state = 'listening';
     this.backoffMs = 100;
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      client.query('SELECT 1').catch((error: Error) => this.lost(client, error));
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
     for (const waiter of this.waiters.splice(0)) waiter();
     if (this.connectedOnce) void this.wakeEveryone();
     this.connectedOnce = true;
@@ -159,6 +172,8 @@ export class Notifier {
     if (this.client !== client || this.state === 'closed') return;
     this.client = null;
     this.state = 'connecting';
+    if (this.heartbeat !== null) clearInterval(this.heartbeat);
+    this.heartbeat = null;
     this.options.onError(error);
     client.end().catch(() => {});
     const delay = this.backoffMs;

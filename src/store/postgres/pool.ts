@@ -140,7 +140,16 @@ const UNAVAILABLE_CODES = new Set([
   '57014', // query_canceled (statement_timeout)
   '55P03', // lock_not_available
 ]);
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 export function isUnavailable(error: unknown): boolean {
   if (error instanceof UnavailableError) return true;

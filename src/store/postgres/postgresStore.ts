@@ -15,8 +15,8 @@ import type {
   NewSubscription,
   ReceivedRequest,
   ReceiverSummary,
-  SettleResult,
   Settlement,
+  SettleResult,
   Subscription,
   SubscriptionPatch,
 } from '../../core/types.js';

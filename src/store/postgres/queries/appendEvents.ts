@@ -41,7 +41,11 @@ export interface AppendBatchResult {
   woken: Set<string>;
 }
 
-export async function appendEvents(client: Queryable, requests: readonly AppendRequest[], now: number): Promise<AppendBatchResult> {
+export async function appendEvents(
+  client: Queryable,
+  requests: readonly AppendRequest[],
+  now: number,
+): Promise<AppendBatchResult> {
   const results: (AppendResult | undefined)[] = new Array(requests.length);
   /** Index of the request that owns each key in this batch. */
   const owners = new Map<string, number>();
@@ -84,7 +88,13 @@ export async function appendEvents(client: Queryable, requests: readonly AppendR
   });
 
   const subscriptions = (await client.query<{ id: string; event_types: string[] }>(ACTIVE)).rows;
-  const events = { id: [] as string[], type: [] as string[], source: [] as string[], payload: [] as string[], created: [] as number[] };
+  const events = {
+    id: [] as string[],
+    type: [] as string[],
+    source: [] as string[],
+    payload: [] as string[],
+    created: [] as number[],
+  };
   const deliveries = { event: [] as string[], subscription: [] as string[], type: [] as string[], created: [] as number[] };
   const woken = new Set<string>();
   requests.forEach((request, index) => {

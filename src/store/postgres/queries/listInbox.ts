@@ -38,7 +38,11 @@ export async function listInbox(db: Queryable, query: InboxQuery): Promise<Page<
   const rows = (await db.query<InboxRow>(sql, where.params)).rows;
   const more = rows.length > query.limit;
   const page = more ? rows.slice(0, query.limit) : rows;
-  const items = page.map((row) => ({ ...toEvent(row), delivery_id: String(row.delivery_id), attempts_count: row.attempts_count }));
+  const items = page.map((row) => ({
+    ...toEvent(row),
+    delivery_id: String(row.delivery_id),
+    attempts_count: row.attempts_count,
+  }));
   const last = page[page.length - 1];
   return { items, next_cursor: more && last !== undefined ? encodeCursor('inbox', [last.id]) : null };
 }

@@ -23,7 +23,7 @@
  *            $11..$17 unnest: attempt delivery_id, n, at, duration_ms, status_code, error, response
  *   DISABLE  $1 subscription ids, $2 reasons, $3 now
  */
-import type { SettleResult, Settlement } from '../../../core/types.js';
+import type { Settlement, SettleResult } from '../../../core/types.js';
 import type { Queryable } from '../pool.js';
 import { parseDeliveryId } from '../rows.js';
 
@@ -68,7 +68,11 @@ interface AttemptInsert {
   response: string | null;
 }
 
-export async function settleDeliveries(client: Queryable, settlements: readonly Settlement[], now: number): Promise<SettleResult[]> {
+export async function settleDeliveries(
+  client: Queryable,
+  settlements: readonly Settlement[],
+  now: number,
+): Promise<SettleResult[]> {
   const ids = [...new Set(settlements.map((s) => parseDeliveryId(s.delivery_id)).filter((id): id is number => id !== null))];
   const rows = ids.length === 0 ? [] : (await client.query<DeliveryState>(LOCK, [ids])).rows;
   const state = new Map(rows.map((row) => [row.id, row]));

@@ -55,7 +55,12 @@ export async function createSubscription(db: Queryable, subscription: NewSubscri
 }
 
 /** Read-modify-write under a row lock, so concurrent patches from other processes do not interleave. */
-export async function updateSubscription(db: Queryable, id: string, patch: SubscriptionPatch, now: number): Promise<Subscription | null> {
+export async function updateSubscription(
+  db: Queryable,
+  id: string,
+  patch: SubscriptionPatch,
+  now: number,
+): Promise<Subscription | null> {
   const { rows } = await db.query<SubscriptionRow>(GET_FOR_UPDATE, [id]);
   if (rows[0] === undefined) return null;
   const current = toSubscription(rows[0]);
