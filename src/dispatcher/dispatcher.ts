@@ -2,7 +2,7 @@
  * The dispatch engine: claim → POST → settle, over any DeliverySource.
  *
  * Per push target (subscription) it keeps a window of claimed deliveries: up to
- * `perSubscription` in flight, plus a buffer sized to ~100 ms of that endpoint's observed
+ * `perSubscription` in flight, plus a buffer sized to ~250 ms of that endpoint's observed
  * throughput (at least `perSubscription`), refilled in batches once a quarter of the window is
  * free — so a busy subscription costs one claim per hundreds of deliveries and a slow one keeps
  * few leases waiting. Requests in flight are bounded globally (`concurrency`, shared round-robin
@@ -23,7 +23,8 @@
  * A drained target sleeps until `nextDueAt` (timer), a wake-up from the source, or the slow
  * safety poll (which also catches leases left behind by a crashed dispatcher). Deliveries are
  * only started while their lease has at least the request timeout left, so a lease never runs
- * out under a request in flight.
+ * out under a request in flight; one that waited longer (an endpoint that went from fast to
+ * hanging with a full buffer) is not attempted and comes back when its lease expires.
  */
 import type { Config } from '../config/config.js';
 import type { ClaimedDelivery } from '../core/types.js';

@@ -11,7 +11,7 @@ export interface Claimed {
 /** Largest claim (and settle) in one call. */
 export const MAX_CLAIM = 1000;
 /** How much of a target's recent throughput is claimed ahead of its free slots. */
-const CLAIM_AHEAD_MS = 100;
+const CLAIM_AHEAD_MS = 250;
 
 export class TargetState {
   queue: Claimed[] = [];
@@ -36,7 +36,7 @@ export class TargetState {
     return this.inFlight + this.queue.length;
   }
 
-  /** Deliveries this target may hold (in flight + buffered): its slots plus ~100 ms of its throughput. */
+  /** Deliveries this target may hold (in flight + buffered): its slots plus ~250 ms of its throughput. */
   window(slots: number): number {
     return slots + Math.min(MAX_CLAIM, Math.max(slots, Math.ceil(this.rate * CLAIM_AHEAD_MS)));
   }
