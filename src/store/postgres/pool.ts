@@ -74,10 +74,14 @@ export class Database {
 
   async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
     this.assertOpen();
-    try {
-      return await this.pool.query<R>(text, values);
-    } catch (error) {
-      throw translateError(error);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool.query<R>(text, values);
+      } catch (error) {
+        // A single statement that lost a deadlock was rolled back whole: running it again is safe.
+        if (attempt < 5 && isRetryable(error)) continue;
+        throw translateError(error);
+      }
     }
   }
 
@@ -90,8 +94,7 @@ export class Database {
       try {
         return await this.transactionOnce(work);
       } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (attempt < 5 && (code === '40P01' || code === '40001')) continue;
+        if (attempt < 5 && isRetryable(error)) continue;
         throw translateError(error);
       }
     }
@@ -128,6 +131,12 @@ export class Database {
   private assertOpen(): void {
     if (this.closed) throw new UnavailableError('the PostgreSQL store is closed');
   }
+}
+
+/** deadlock_detected, serialization_failure: another transaction won; trying again is the fix. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === '40P01' || code === '40001';
 }
 
 /** SQLSTATE classes and socket errors that mean "the database cannot serve now", not "bug". */
