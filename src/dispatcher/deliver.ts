@@ -90,6 +90,16 @@ function guardedConnector(timeoutMs: number): buildConnector.connector {
   };
 }
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '0.0.0.0', '[::]']);
+
+/** The API's own server: its origin, or loopback on its port when it listens on a loopback or wildcard address. */
+function sameServer(url: URL, api: URL): boolean {
+  if (url.origin === api.origin) return true;
+  return (
+    url.protocol === api.protocol && url.port === api.port && LOOPBACK_HOSTS.has(url.hostname) && LOOPBACK_HOSTS.has(api.hostname)
+  );
+}
+
 interface Route {
   agent: Agent;
   origin: string;
@@ -199,7 +209,7 @@ export class Deliverer {
   readonly #timeoutMs: number;
   readonly #guarded: Agent;
   readonly #open: Agent;
-  readonly #receiverOrigin: string | null;
+  readonly #receiver: URL | null;
   readonly #routes = new Map<string, Route>();
   readonly #inFlight = new Set<Attempt>();
   readonly #sweeper: NodeJS.Timeout;
@@ -218,7 +228,7 @@ export class Deliverer {
     this.#guarded = options.allowPrivateTargets
       ? this.#open
       : new Agent({ ...common, connect: guardedConnector(options.timeoutMs) });
-    this.#receiverOrigin = options.receiverOrigin ? new URL(options.receiverOrigin).origin : null;
+    this.#receiver = options.receiverOrigin ? new URL(options.receiverOrigin) : null;
     const every = Math.max(10, Math.min(250, Math.floor(options.timeoutMs / 4)));
     this.#sweeper = setInterval(() => this.#sweep(), every);
     this.#sweeper.unref();
@@ -228,7 +238,7 @@ export class Deliverer {
     let route = this.#routes.get(url);
     if (!route) {
       const parsed = new URL(url);
-      const receiver = parsed.origin === this.#receiverOrigin && parsed.pathname.startsWith('/receiver/');
+      const receiver = this.#receiver !== null && sameServer(parsed, this.#receiver) && parsed.pathname.startsWith('/receiver/');
       route = { agent: receiver ? this.#open : this.#guarded, origin: parsed.origin, path: parsed.pathname + parsed.search };
       if (this.#routes.size > 10_000) this.#routes.clear();
       this.#routes.set(url, route);

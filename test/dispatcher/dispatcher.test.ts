@@ -276,10 +276,13 @@ test('private addresses are refused at connect time unless allowed; the built-in
   await addSubscription(store, 'loopback', `${sink.url}/private`);
   await addSubscription(store, 'named', `http://localhost:${sink.port}/private`);
   await addSubscription(store, 'receiver', `${sink.url}/receiver/mine`);
+  await addSubscription(store, 'receiver-by-name', `http://localhost:${sink.port}/receiver/named`);
+  await addSubscription(store, 'not-receiver', `http://localhost:${sink.port}/receivers-not/x`);
   const [id] = await appendEvents(store);
   dispatcher.start();
   await deliveryStatus(store, id as string, 'receiver', 'delivered');
-  for (const name of ['loopback', 'named']) {
+  await deliveryStatus(store, id as string, 'receiver-by-name', 'delivered');
+  for (const name of ['loopback', 'named', 'not-receiver']) {
     const event = await deliveryStatus(store, id as string, name, 'failed');
     const attempt = event.deliveries.find((d) => d.subscription_id === name)?.attempts[0];
     assert.equal(attempt?.status_code, null);
