@@ -175,6 +175,7 @@ class Engine implements Dispatcher {
     this.#running = true;
     this.#once = false;
     this.#budget = Number.POSITIVE_INFINITY;
+    this.#settler.open();
     this.#unsubscribe = this.#source.onReady((ids) => this.#onReady(ids));
     this.#pollTimer = setInterval(() => this.#poll(), this.#pollMs);
     this.#refresh();
@@ -206,6 +207,8 @@ class Engine implements Dispatcher {
       if (late) this.#log.warn({ in_flight: this.#inFlight }, 'stopped with requests still in flight; their leases will expire');
       await this.#settler.drain();
     }
+    // Requests still running past the stop timeout are cut; their leases expire and they come back.
+    this.#settler.close();
     const deliverer = this.#deliverer;
     this.#deliverer = null;
     await deliverer?.close();
@@ -215,6 +218,7 @@ class Engine implements Dispatcher {
     if (this.#running) throw new Error('runOnce() cannot be used while the dispatcher is started');
     this.#running = true;
     this.#once = true;
+    this.#settler.open();
     this.#budget = Math.max(0, Math.floor(max));
     this.#tally = new RunTally();
     this.#runError = null;

@@ -33,6 +33,8 @@ export class Settler<T> {
   #timer: NodeJS.Timeout | null = null;
   #lastMs = 0;
   #failures = 0;
+  /** After close(): reports are dropped (their leases expire and they are delivered again). */
+  #closed = false;
 
   constructor(private readonly options: SettlerOptions<T>) {}
 
@@ -45,6 +47,7 @@ export class Settler<T> {
   }
 
   push(report: AttemptReport, tag: T): void {
+    if (this.#closed) return;
     this.#reports.push(report);
     this.#tags.push(tag);
     if (this.#reports.length >= this.options.batch) this.flush();
@@ -101,8 +104,20 @@ export class Settler<T> {
     }
   }
 
+  /** Stops settling: pending and later reports are dropped, no timer stays behind. */
+  close(): void {
+    this.#closed = true;
+    this.#clearTimer();
+    this.#reports = [];
+    this.#tags = [];
+  }
+
+  open(): void {
+    this.#closed = false;
+  }
+
   #next(failed: boolean): void {
-    if (this.#reports.length > 0) {
+    if (this.#reports.length > 0 && !this.#closed) {
       if (failed) this.#timer ??= setTimeout(() => this.flush(), 500);
       else if (this.#reports.length >= this.options.batch) this.flush();
       else {

@@ -354,3 +354,24 @@ test('a failed settle is retried: nothing delivered is lost or delivered twice',
     await dispatcher.stop();
   }
 });
+
+test('stop() gives up on a hanging request after its timeout and leaves nothing running', async () => {
+  const { store, dispatcher } = await started({ TRIGGERS_DELIVERY_TIMEOUT: '5s' }, { stopTimeoutMs: 300 });
+  sink.respond('/stuck', { hang: true });
+  await addSubscription(store, 'stuck', `${sink.url}/stuck`);
+  const [id] = await appendEvents(store);
+  dispatcher.start();
+  await sink.waitFor(1, { path: '/stuck' });
+  const before = Date.now();
+  await dispatcher.stop();
+  assert.ok(Date.now() - before < 1_500, `stop took ${Date.now() - before}ms`);
+  // Not settled: the lease is still held, and it will be handed out again when it expires.
+  const event = await store.getEvent(id as string);
+  assert.equal(event?.deliveries[0]?.status, 'pending');
+  assert.equal(event?.deliveries[0]?.attempts_count, 0);
+  // The request cut by the shutdown is not recorded as the endpoint's failure, then or later.
+  await sleep(600);
+  const later = await store.getEvent(id as string);
+  assert.equal(later?.deliveries[0]?.attempts_count, 0);
+  assert.equal(later?.deliveries[0]?.status, 'pending');
+});
