@@ -46,6 +46,11 @@ export interface DelivererOptions {
   allowPrivateTargets: boolean;
   /** The API's own origin (config.apiUrl): its `/receiver/` paths are always allowed. */
   receiverOrigin?: string | null;
+  /**
+   * URLs the operator configured (TRIGGERS_WEBHOOK_URL): trusted like the built-in receiver,
+   * since the private-address guard protects against API users, not against the operator.
+   */
+  trustedUrls?: readonly string[];
 }
 
 /** The reason a request was cut short by the deadline sweeper. */
@@ -210,6 +215,7 @@ export class Deliverer {
   readonly #guarded: Agent;
   readonly #open: Agent;
   readonly #receiver: URL | null;
+  readonly #trusted: ReadonlySet<string>;
   readonly #routes = new Map<string, Route>();
   readonly #inFlight = new Set<Attempt>();
   readonly #sweeper: NodeJS.Timeout;
@@ -229,6 +235,7 @@ export class Deliverer {
       ? this.#open
       : new Agent({ ...common, connect: guardedConnector(options.timeoutMs) });
     this.#receiver = options.receiverOrigin ? new URL(options.receiverOrigin) : null;
+    this.#trusted = new Set((options.trustedUrls ?? []).map((url) => new URL(url).toString()));
     const every = Math.max(10, Math.min(250, Math.floor(options.timeoutMs / 4)));
     this.#sweeper = setInterval(() => this.#sweep(), every);
     this.#sweeper.unref();
@@ -239,7 +246,8 @@ export class Deliverer {
     if (!route) {
       const parsed = new URL(url);
       const receiver = this.#receiver !== null && sameServer(parsed, this.#receiver) && parsed.pathname.startsWith('/receiver/');
-      route = { agent: receiver ? this.#open : this.#guarded, origin: parsed.origin, path: parsed.pathname + parsed.search };
+      const trusted = receiver || this.#trusted.has(parsed.toString());
+      route = { agent: trusted ? this.#open : this.#guarded, origin: parsed.origin, path: parsed.pathname + parsed.search };
       if (this.#routes.size > 10_000) this.#routes.clear();
       this.#routes.set(url, route);
     }

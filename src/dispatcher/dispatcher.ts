@@ -42,7 +42,7 @@ import { WakeTimer } from './wakeTimer.js';
 
 export interface DispatcherOptions {
   source: DeliverySource;
-  config: Pick<Config, 'dispatch' | 'allowPrivateTargets' | 'apiUrl'>;
+  config: Pick<Config, 'dispatch' | 'allowPrivateTargets' | 'apiUrl' | 'webhookUrl'>;
   metrics?: Metrics;
   logger?: Logger;
   /** Safety poll: how often idle targets are re-checked (expired leases, missed wake-ups). */
@@ -165,6 +165,7 @@ class Engine implements Dispatcher {
       connectionsPerOrigin: this.#concurrency,
       allowPrivateTargets: options.config.allowPrivateTargets,
       receiverOrigin: options.config.apiUrl,
+      trustedUrls: options.config.webhookUrl ? [options.config.webhookUrl] : [],
     };
   }
 
