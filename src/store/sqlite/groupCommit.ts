@@ -1,7 +1,8 @@
 /**
  * Group commit: write verbs called in the same tick are queued and run in ONE transaction, so
- * one fsync pays for all of them; then every caller's promise settles. This is what makes
- * synchronous=FULL (durable on resolve) cheap under concurrency.
+ * one fsync pays for all of them; then every caller's promise settles. The fsync itself
+ * (`durable`, see walSync.ts) runs off the event loop: callers are answered, and dispatchers
+ * woken, only after it returns, while the next batch is already being built.
  *
  * Queue state machine (one instance per connection):
  *
@@ -45,6 +46,8 @@ export type CountWriter = (db: Db, counts: ReadonlyMap<string, number>) => void;
 
 interface Job {
   work: (tx: Tx) => unknown;
+  /** false: answer right after COMMIT, without waiting for the disk (leases: losing one in a crash only means a redelivery). */
+  durable: boolean;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -64,6 +67,8 @@ export class GroupCommit {
     /** Drops anything cached from inside a transaction that did not commit. */
     private readonly onRollback: () => void,
     private readonly writeCounts: CountWriter,
+    /** Makes everything committed so far durable, then calls back (omitted: COMMIT is enough). */
+    private readonly durable: ((done: (error: Error | null) => void) => void) | null = null,
     private readonly maxBatch = 1024,
   ) {
     this.savepoint = db.prepare('SAVEPOINT job');
@@ -75,10 +80,10 @@ export class GroupCommit {
   private readonly release: Statement;
   private readonly rollbackTo: Statement;
 
-  submit<T>(work: (tx: Tx) => T): Promise<T> {
+  submit<T>(work: (tx: Tx) => T, options: { durable?: boolean } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new UnavailableError('storage is closed', 5));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ work, durable: options.durable ?? true, resolve: resolve as (value: unknown) => void, reject });
       if (this.queue.length >= this.maxBatch) {
         this.flush();
       } else if (!this.scheduled) {
@@ -97,8 +102,31 @@ export class GroupCommit {
     this.queue = [];
     if (batch.length === 0) return;
     const { outcomes, notified } = this.runBatch(batch);
+    const mustSync = batch.some((job, index) => job.durable && (outcomes[index] as Outcome).ok);
+    if (!mustSync || this.durable === null) return this.answer(batch, outcomes, notified, () => true);
+    // Failures and non-durable jobs are answered now; the rest once the disk has them.
+    this.answer(batch, outcomes, new Set(), (job, outcome) => !outcome.ok || !job.durable);
+    this.durable((error) => {
+      const waiting = (job: Job, outcome: Outcome) => outcome.ok && job.durable;
+      if (error) {
+        // Committed but not known to be on disk: report it unstored so the client retries.
+        const failure = new UnavailableError(`storage could not sync to disk (${error.message})`, 5);
+        const failed = outcomes.map((outcome): Outcome => (outcome.ok ? { ok: false, error: failure } : outcome));
+        return this.answer(batch, failed, new Set(), (job, _outcome, index) => waiting(job, outcomes[index] as Outcome));
+      }
+      this.answer(batch, outcomes, notified, waiting);
+    });
+  }
+
+  private answer(
+    batch: Job[],
+    outcomes: Outcome[],
+    notified: Set<string>,
+    which: (job: Job, outcome: Outcome, index: number) => boolean,
+  ): void {
     for (const [index, job] of batch.entries()) {
       const outcome = outcomes[index] as Outcome;
+      if (!which(job, outcome, index)) continue;
       if (outcome.ok) job.resolve(outcome.value);
       else job.reject(outcome.error);
     }

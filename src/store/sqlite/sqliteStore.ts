@@ -36,6 +36,7 @@ import type {
   StoreStats,
 } from '../store.js';
 import { mapSqliteError } from './errors.js';
+import { WalSync } from './walSync.js';
 import { GroupCommit, type Tx } from './groupCommit.js';
 import { applyMigrations } from './migrate.js';
 import type { Db } from './prepared.js';
@@ -63,6 +64,7 @@ type Listener = (subscriptionIds: string[]) => void;
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = { crossProcessWakeups: false, multiProcess: false };
   private readonly writer: GroupCommit;
+  private readonly walSync: WalSync | null;
   private readonly active = new SubscriptionCache();
   private readonly listeners = new Set<Listener>();
   private closed = false;
@@ -71,12 +73,15 @@ export class SqliteStore implements Store {
     private readonly db: Db,
     private readonly clock: () => EpochMs,
   ) {
+    const walSync = db.memory ? null : new WalSync(`${db.name}-wal`);
+    this.walSync = walSync;
     this.writer = new GroupCommit(
       db,
       clock,
       (ids) => this.emit(ids),
       () => this.active.invalidate(),
       writeCounts,
+      walSync ? (done) => walSync.sync(done) : null,
     );
   }
 
@@ -88,6 +93,8 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     this.writer.close();
+    await this.walSync?.drained();
+    this.walSync?.close();
     this.listeners.clear();
     this.db.close();
   }
@@ -144,11 +151,12 @@ export class SqliteStore implements Store {
   }
 
   claim(query: ClaimQuery): Promise<ClaimedDelivery[]> {
-    return this.write((tx) => claimDeliveries(tx, query));
+    // A lease need not be on disk before it is used: lost in a crash, it only means a redelivery.
+    return this.write((tx) => claimDeliveries(tx, query), false);
   }
 
   extendLeases(leases: { delivery_id: string; lease_token: string }[], leaseMs: number): Promise<string[]> {
-    return this.write((tx) => extendLeases(tx, leases, leaseMs));
+    return this.write((tx) => extendLeases(tx, leases, leaseMs), false);
   }
 
   settle(settlements: Settlement[]): Promise<SettleResult[]> {
@@ -211,8 +219,8 @@ export class SqliteStore implements Store {
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────────
-  private write<T>(work: (tx: Tx) => T): Promise<T> {
-    return this.writer.submit(work);
+  private write<T>(work: (tx: Tx) => T, durable = true): Promise<T> {
+    return this.writer.submit(work, { durable });
   }
 
   private read<T>(work: () => T): T {
