@@ -2,7 +2,8 @@
  * Ingest → webhook latency at a steady rate: events are POSTed at `rate`/s, each carrying the
  * time it was sent; the sink (another process on the same clock) records when the signed
  * delivery arrived. The baseline is the same generator posting straight to the sink: the cost
- * of one loopback HTTP hop, which Triggers pays twice (ingest and delivery).
+ * of one loopback HTTP hop, which Triggers pays twice (ingest and delivery). Each side gets a
+ * short warm-up at the same rate before it is measured.
  */
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
@@ -50,11 +51,17 @@ export async function benchLatency(options: { rate?: number; seconds?: number } 
   const seconds = options.seconds ?? 10;
   const sink = await startScript('sink.ts');
   try {
+    // Both sides are warmed up first (JIT, connection pools, page cache), then measured.
+    await steadyLoad(`${sink.url}/hook`, rate, 2, {}, true);
+    await resetSink(sink);
     await steadyLoad(`${sink.url}/hook`, rate, seconds, {}, true);
     const baseline = summarize((await sinkStats(sink)).latencies);
     await resetSink(sink);
 
     const triggers = await startTriggers({ TRIGGERS_WEBHOOK_URL: `${sink.url}/hook` });
+    const warm = await steadyLoad(`${triggers.url}/events`, rate, 3, { 'x-api-key': triggers.apiKey }, false);
+    for (let i = 0; i < 100 && (await sinkStats(sink)).count < warm; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    await resetSink(sink);
     const sent = await steadyLoad(`${triggers.url}/events`, rate, seconds, { 'x-api-key': triggers.apiKey }, false);
     const deadline = Date.now() + 30_000;
     let stats = await sinkStats(sink);

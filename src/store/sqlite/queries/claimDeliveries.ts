@@ -36,11 +36,13 @@ export function claimDeliveries(tx: Tx, query: ClaimQuery): ClaimedDelivery[] {
   const lease = prepared(db, LEASE);
   const event = prepared(db, EVENT);
   const leaseEnd = now + query.lease_ms;
+  // One token per claim call: it only has to differ from every other claim's, and a re-claim
+  // after expiry always makes a new one.
+  const token = newLeaseToken();
   const claimed: ClaimedDelivery[] = [];
   for (const row of due) {
     const eventRow = event.get(row.event_id) as EventRow | undefined;
     if (eventRow === undefined) continue; // erased mid-flight; deleteEvent removes its deliveries too
-    const token = newLeaseToken();
     lease.run(token, leaseEnd, row.id);
     claimed.push({
       delivery_id: String(row.id),

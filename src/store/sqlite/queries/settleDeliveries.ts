@@ -20,12 +20,12 @@ const CURRENT = `SELECT d.status, d.lease_token, d.attempts_count, d.subscriptio
   FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ?`;
 const INSERT_ATTEMPT = `INSERT INTO attempts (delivery_id, n, at, duration_ms, status_code, error, response)
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
-const RECORD_ATTEMPT = `UPDATE deliveries SET attempts_count = attempts_count + 1, retry_index = retry_index + 1,
-  last_status_code = ?, last_error = ? WHERE id = ?`;
-const DELIVERED = `UPDATE deliveries SET status = 'delivered', delivered_at = ?, latency_ms = ?, next_attempt_at = NULL,
-  lease_token = NULL, updated_at = ? WHERE id = ?`;
-const RETRY = `UPDATE deliveries SET next_attempt_at = ?, lease_token = NULL, updated_at = ? WHERE id = ?`;
-const DEAD = `UPDATE deliveries SET status = 'failed', next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ?`;
+// One UPDATE per settlement: the outcome's columns, plus the attempt's when one was made.
+const WITH_ATTEMPT = `attempts_count = attempts_count + 1, retry_index = retry_index + 1, last_status_code = ?, last_error = ?,`;
+const DELIVERED = `status = 'delivered', delivered_at = ?, latency_ms = ?, next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ?`;
+const RETRY = `next_attempt_at = ?, lease_token = NULL, updated_at = ? WHERE id = ?`;
+const DEAD = `status = 'failed', next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ?`;
+const update = (attempt: boolean, outcome: string) => `UPDATE deliveries SET ${attempt ? WITH_ATTEMPT : ''} ${outcome}`;
 const DISABLE = `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`;
 
 interface CurrentRow {
@@ -51,6 +51,7 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
       continue;
     }
     const attempt = settlement.attempt;
+    const recorded: unknown[] = [];
     if (attempt !== null) {
       prepared(db, INSERT_ATTEMPT).run(
         id,
@@ -61,12 +62,17 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
         attempt.error,
         attempt.response,
       );
-      prepared(db, RECORD_ATTEMPT).run(attempt.status_code, attempt.error, id);
+      recorded.push(attempt.status_code, attempt.error);
     }
     const outcome = settlement.outcome;
-    if (outcome.kind === 'delivered') prepared(db, DELIVERED).run(now, Math.max(0, now - row.event_created_at), now, id);
-    else if (outcome.kind === 'retry') prepared(db, RETRY).run(outcome.next_attempt_at, now, id);
-    else prepared(db, DEAD).run(now, id);
+    const made = attempt !== null;
+    if (outcome.kind === 'delivered') {
+      prepared(db, update(made, DELIVERED)).run(...recorded, now, Math.max(0, now - row.event_created_at), now, id);
+    } else if (outcome.kind === 'retry') {
+      prepared(db, update(made, RETRY)).run(...recorded, outcome.next_attempt_at, now, id);
+    } else {
+      prepared(db, update(made, DEAD)).run(...recorded, now, id);
+    }
     if (settlement.disable_subscription !== undefined) {
       prepared(db, DISABLE).run(settlement.disable_subscription, now, row.subscription_id);
       disabled = true;
