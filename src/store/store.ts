@@ -7,6 +7,7 @@
  * committed and on disk (fsync'd); backends batch concurrent calls into one commit (group
  * commit) so that rule stays cheap.
  */
+import type { ApiKey, NewApiKey } from '../core/apiKeys.js';
 import type {
   AppendRequest,
   AppendResult,
@@ -197,6 +198,17 @@ export interface Store {
 
   // ── numbers for gauges and the console ──────────────────────────────────────────────────
   stats(): Promise<StoreStats>;
+
+  // ── API keys: stored as SHA-256 digests only (core/apiKeys.ts) ─────────────────────────
+  /** Stamps created_at with the store's clock. Throws ConflictError when the id or digest is taken. */
+  createApiKey(key: NewApiKey): Promise<ApiKey>;
+  /** Every key, revoked ones too, oldest first. */
+  listApiKeys(): Promise<ApiKey[]>;
+  getApiKey(id: string): Promise<ApiKey | null>;
+  /** The key whose digest this is, revoked or not; null when none. */
+  getApiKeyByHash(hash: string): Promise<ApiKey | null>;
+  /** Sets revoked_at (the first revocation's time stays); null when there is no such key. */
+  revokeApiKey(id: string): Promise<ApiKey | null>;
 }
 
 export interface StoreOptions {

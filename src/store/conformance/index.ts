@@ -11,6 +11,7 @@
  * so leases, retries and due times are checked without sleeping.
  */
 import { describe } from 'node:test';
+import { apiKeyTests } from './apiKeys.js';
 import { deadLetterTests } from './deadLetters.js';
 import { eventTests } from './events.js';
 import type { OpenStore } from './harness.js';
@@ -34,5 +35,6 @@ export function runStoreConformance(name: string, open: OpenStore): void {
     notificationTests(open);
     propertyTests(open);
     receiverTests(open);
+    apiKeyTests(open);
   });
 }

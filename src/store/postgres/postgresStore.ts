@@ -5,6 +5,7 @@
  * Wake-ups reach every process through LISTEN/NOTIFY (notify.ts). The SQL lives in queries/,
  * one verb per file; this class only wires verbs to them.
  */
+import type { ApiKey, NewApiKey } from '../../core/apiKeys.js';
 import type {
   AppendRequest,
   AppendResult,
@@ -41,6 +42,7 @@ import { migrate } from './migrate.js';
 import type { Notifier } from './notify.js';
 import type { Database } from './pool.js';
 import { ackEvent } from './queries/ackEvent.js';
+import * as apiKeys from './queries/apiKeys.js';
 import { appendEvents } from './queries/appendEvents.js';
 import { claimDeliveries } from './queries/claimDeliveries.js';
 import { deleteEvent, getEvent } from './queries/events.js';
@@ -229,6 +231,27 @@ export class PostgresStore implements Store {
 
   stats(): Promise<StoreStats> {
     return stats(this.db);
+  }
+
+  // ── API keys ────────────────────────────────────────────────────────────────────────────
+  createApiKey(key: NewApiKey): Promise<ApiKey> {
+    return apiKeys.createApiKey(this.db, key, this.clock());
+  }
+
+  listApiKeys(): Promise<ApiKey[]> {
+    return apiKeys.listApiKeys(this.db);
+  }
+
+  getApiKey(id: string): Promise<ApiKey | null> {
+    return apiKeys.getApiKey(this.db, id);
+  }
+
+  getApiKeyByHash(hash: string): Promise<ApiKey | null> {
+    return apiKeys.getApiKeyByHash(this.db, hash);
+  }
+
+  revokeApiKey(id: string): Promise<ApiKey | null> {
+    return apiKeys.revokeApiKey(this.db, id, this.clock());
   }
 
   // ── group commits ───────────────────────────────────────────────────────────────────────

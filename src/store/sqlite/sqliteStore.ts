@@ -4,6 +4,7 @@
  * directly on the same connection between batches, so a read after an awaited write sees it.
  * The SQL lives in queries/, one verb per file; this class only wires verbs to them.
  */
+import type { ApiKey, NewApiKey } from '../../core/apiKeys.js';
 import type {
   AppendRequest,
   AppendResult,
@@ -41,6 +42,7 @@ import { GroupCommit, type Tx } from './groupCommit.js';
 import { applyMigrations } from './migrate.js';
 import type { Db } from './prepared.js';
 import { ackEvent } from './queries/ackEvent.js';
+import * as apiKeys from './queries/apiKeys.js';
 import { appendEvents } from './queries/appendEvents.js';
 import { claimDeliveries } from './queries/claimDeliveries.js';
 import { writeCounts } from './queries/counters.js';
@@ -216,6 +218,27 @@ export class SqliteStore implements Store {
 
   async stats(): Promise<StoreStats> {
     return this.read(() => stats(this.db));
+  }
+
+  // ── API keys ────────────────────────────────────────────────────────────────────────────
+  createApiKey(key: NewApiKey): Promise<ApiKey> {
+    return this.write((tx) => apiKeys.createApiKey(tx, key));
+  }
+
+  async listApiKeys(): Promise<ApiKey[]> {
+    return this.read(() => apiKeys.listApiKeys(this.db));
+  }
+
+  async getApiKey(id: string): Promise<ApiKey | null> {
+    return this.read(() => apiKeys.getApiKey(this.db, id));
+  }
+
+  async getApiKeyByHash(hash: string): Promise<ApiKey | null> {
+    return this.read(() => apiKeys.getApiKeyByHash(this.db, hash));
+  }
+
+  revokeApiKey(id: string): Promise<ApiKey | null> {
+    return this.write((tx) => apiKeys.revokeApiKey(tx, id));
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────────
