@@ -1,14 +1,19 @@
 /**
  * `npm run bench`: every benchmark, each beside its bare baseline measured in the same run, as a
  * ratio. Results go to stdout as a table and to bench/results/<date>.json.
- * Pick some with arguments: `npm run bench -- ingest latency`.
+ * Pick some with arguments: `npm run bench -- ingest latency`. Without arguments: ingest, drain,
+ * latency and memory. Optional (longer): `peer` (Triggers beside a BullMQ + Redis pipeline) and
+ * `growth` (rates with 1,000,000 events stored vs an empty store; BENCH_GROWTH_EVENTS to change).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { benchDrain } from './drain.js';
+import { benchGrowth } from './growth.js';
 import { benchIngest } from './ingest.js';
 import { benchLatency } from './latency.js';
 import { ROOT } from './lib/processes.js';
+import { benchMemory } from './memory.js';
+import { benchPeer, peerTable } from './peer.js';
 
 const wanted = new Set(process.argv.slice(2));
 const all = wanted.size === 0;
@@ -37,8 +42,41 @@ if (all || wanted.has('latency')) {
   ]);
 }
 
+if (all || wanted.has('memory')) {
+  const report = await benchMemory();
+  results.memory = report;
+  rows.push([
+    `max resident size, ingest at full speed ${report.seconds} s + delivery`,
+    `${report.maxRssMb} MB at ${Math.round(report.load.requestsPerSecond)} events/s (${report.delivered} delivered)`,
+    `idle ${report.idleRssMb} MB`,
+    `${Math.round((report.maxRssMb / report.idleRssMb) * 100) / 100}× idle`,
+  ]);
+}
+if (wanted.has('growth')) {
+  const report = await benchGrowth();
+  results.growth = report;
+  rows.push([
+    `ingest with ${report.stored} events stored`,
+    `${report.full.ingestPerSecond} events/s`,
+    `empty store ${report.empty.ingestPerSecond} events/s`,
+    `${report.ingestRatio}×`,
+  ]);
+  rows.push([
+    `drain with ${report.stored} events stored`,
+    `${report.full.drainPerSecond} deliveries/s`,
+    `empty store ${report.empty.drainPerSecond} deliveries/s`,
+    `${report.drainRatio}×`,
+  ]);
+}
+let peer: Awaited<ReturnType<typeof benchPeer>> | null = null;
+if (wanted.has('peer')) {
+  peer = await benchPeer();
+  results.peer = peer;
+}
+
 console.log(`\nmachine: ${machine}\n`);
 console.log('| benchmark | Triggers | baseline (same run) | ratio |\n| --- | --- | --- | --- |');
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+if (peer) console.log(`\n${peerTable(peer)}`);
 mkdirSync(`${ROOT}/bench/results`, { recursive: true });
 writeFileSync(`${ROOT}/bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`, `${JSON.stringify(results, null, 2)}\n`);
