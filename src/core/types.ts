@@ -65,14 +65,56 @@ export interface Subscription {
   disabled_reason: string | null;
   /** Free-form labels a user attaches. */
   metadata: Record<string, string>;
+  /** How the dispatcher treats this endpoint (see DeliveryOptions). */
+  delivery: DeliveryOptions;
+  /**
+   * Endpoint health, kept by `settle` from the attempts made: the first failed attempt since the
+   * last success (null while healthy) and the last successful one. Enabling clears the former.
+   */
+  first_failure_at: EpochMs | null;
+  last_success_at: EpochMs | null;
   created_at: EpochMs;
   updated_at: EpochMs;
 }
 
-export type NewSubscription = Omit<Subscription, 'created_at' | 'updated_at'>;
+/**
+ * Per-subscription delivery control. null means "the dispatcher's configured default".
+ *
+ * Ordered  One delivery in flight at a time, in event order: the store hands out a
+ *          subscription's next pending delivery only when it is the earliest pending one (so a
+ *          delivery waiting for its retry holds back every later one until it is delivered or
+ *          dead-lettered).
+ */
+export interface DeliveryOptions {
+  /** Requests per second at most. */
+  rate_limit: number | null;
+  /** Requests in flight at once at most. */
+  max_concurrency: number | null;
+  /** Per-request timeout, ms. */
+  timeout_ms: number | null;
+  /** Extra request headers (validated names and values; never the signature or content headers). */
+  headers: Record<string, string>;
+  /** Delays between attempts, ms; replaces TRIGGERS_RETRY_SCHEDULE for this subscription. */
+  retry_schedule: number[] | null;
+  ordered: boolean;
+}
+
+export const DEFAULT_DELIVERY_OPTIONS: DeliveryOptions = Object.freeze({
+  rate_limit: null,
+  max_concurrency: null,
+  timeout_ms: null,
+  headers: {},
+  retry_schedule: null,
+  ordered: false,
+}) as DeliveryOptions;
+
+export type NewSubscription = Omit<
+  Subscription,
+  'created_at' | 'updated_at' | 'delivery' | 'first_failure_at' | 'last_success_at'
+> & { delivery?: DeliveryOptions };
 
 export type SubscriptionPatch = Partial<
-  Pick<Subscription, 'url' | 'event_types' | 'status' | 'description' | 'disabled_reason' | 'metadata' | 'secrets'>
+  Pick<Subscription, 'url' | 'event_types' | 'status' | 'description' | 'disabled_reason' | 'metadata' | 'secrets' | 'delivery'>
 >;
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -149,6 +191,9 @@ export interface SettleResult {
   /** false when the lease was lost (another consumer holds it) or the delivery was already settled. */
   applied: boolean;
 }
+
+/** How long an Idempotency-Key answers with its first response; after that it is a new key. */
+export const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
 
 export interface IdempotentResponse {
   status: number;

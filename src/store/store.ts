@@ -196,6 +196,15 @@ export interface Store {
   /** Every receiver that has received a request or has a secret, by name. */
   listReceivers(): Promise<ReceiverSummary[]>;
 
+  // ── retention ───────────────────────────────────────────────────────────────────────────
+  /**
+   * Removes up to `limit` events created before `before` (with their deliveries and attempts),
+   * up to `limit` received requests stored before it, and up to `limit` idempotency keys older
+   * than IDEMPOTENCY_TTL_MS, in one short transaction. Returns how many rows went; call again
+   * until it returns 0.
+   */
+  purge(before: EpochMs, limit: number): Promise<number>;
+
   // ── numbers for gauges and the console ──────────────────────────────────────────────────
   stats(): Promise<StoreStats>;
 

@@ -13,6 +13,7 @@
 import { describe } from 'node:test';
 import { apiKeyTests } from './apiKeys.js';
 import { deadLetterTests } from './deadLetters.js';
+import { deliveryControlTests } from './deliveryControl.js';
 import { eventTests } from './events.js';
 import type { OpenStore } from './harness.js';
 import { inboxTests } from './inbox.js';
@@ -36,5 +37,6 @@ export function runStoreConformance(name: string, open: OpenStore): void {
     propertyTests(open);
     receiverTests(open);
     apiKeyTests(open);
+    deliveryControlTests(open);
   });
 }

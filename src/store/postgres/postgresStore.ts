@@ -53,6 +53,7 @@ import { listInbox } from './queries/listInbox.js';
 import { nextDueAt } from './queries/nextDueAt.js';
 import * as receiver from './queries/receiver.js';
 import { replayDeliveries } from './queries/replayDeliveries.js';
+import { purge } from './queries/purge.js';
 import { settleDeliveries } from './queries/settleDeliveries.js';
 import { foldCounters, stats } from './queries/stats.js';
 import * as subscriptions from './queries/subscriptions.js';
@@ -227,6 +228,10 @@ export class PostgresStore implements Store {
 
   listReceivers(): Promise<ReceiverSummary[]> {
     return receiver.listReceivers(this.db);
+  }
+
+  purge(before: EpochMs, limit: number): Promise<number> {
+    return purge(this.db, before, limit, this.clock());
   }
 
   stats(): Promise<StoreStats> {

@@ -4,15 +4,17 @@
  * outside, exactly as in the SQLite store.
  */
 import pg from 'pg';
-import type {
-  Attempt,
-  Delivery,
-  DeliveryStatus,
-  Event,
-  JsonObject,
-  SigningSecret,
-  Subscription,
-  SubscriptionStatus,
+import {
+  type Attempt,
+  DEFAULT_DELIVERY_OPTIONS,
+  type Delivery,
+  type DeliveryOptions,
+  type DeliveryStatus,
+  type Event,
+  type JsonObject,
+  type SigningSecret,
+  type Subscription,
+  type SubscriptionStatus,
 } from '../../core/types.js';
 
 const INT8 = 20;
@@ -64,6 +66,9 @@ export interface SubscriptionRow {
   description: string | null;
   disabled_reason: string | null;
   metadata: Record<string, string>;
+  delivery: Partial<DeliveryOptions>;
+  first_failure_at: number | null;
+  last_success_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -86,7 +91,7 @@ export const DELIVERY_COLUMNS = [
 export const deliveryColumns = (alias: string): string => DELIVERY_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 
 export const SUBSCRIPTION_COLUMNS =
-  'id, url, event_types, secrets, status, description, disabled_reason, metadata, created_at, updated_at';
+  'id, url, event_types, secrets, status, description, disabled_reason, metadata, delivery, first_failure_at, last_success_at, created_at, updated_at';
 
 export const toEvent = (row: EventRow): Event => ({
   id: row.id,
@@ -129,6 +134,9 @@ export const toSubscription = (row: SubscriptionRow): Subscription => ({
   description: row.description,
   disabled_reason: row.disabled_reason,
   metadata: row.metadata,
+  delivery: { ...DEFAULT_DELIVERY_OPTIONS, ...row.delivery },
+  first_failure_at: row.first_failure_at,
+  last_success_at: row.last_success_at,
   created_at: row.created_at,
   updated_at: row.updated_at,
 });

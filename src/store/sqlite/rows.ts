@@ -2,15 +2,17 @@
  * Row shapes as SQLite returns them, and their mapping to the domain types. JSON columns are
  * parsed here and nowhere else; delivery ids are INTEGER rowids inside and strings outside.
  */
-import type {
-  Attempt,
-  Delivery,
-  DeliveryStatus,
-  Event,
-  JsonObject,
-  SigningSecret,
-  Subscription,
-  SubscriptionStatus,
+import {
+  type Attempt,
+  DEFAULT_DELIVERY_OPTIONS,
+  type Delivery,
+  type DeliveryOptions,
+  type DeliveryStatus,
+  type Event,
+  type JsonObject,
+  type SigningSecret,
+  type Subscription,
+  type SubscriptionStatus,
 } from '../../core/types.js';
 
 export interface EventRow {
@@ -54,6 +56,9 @@ export interface SubscriptionRow {
   description: string | null;
   disabled_reason: string | null;
   metadata: string;
+  delivery: string;
+  first_failure_at: number | null;
+  last_success_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -110,6 +115,9 @@ export const toSubscription = (row: SubscriptionRow): Subscription => ({
   description: row.description,
   disabled_reason: row.disabled_reason,
   metadata: JSON.parse(row.metadata) as Record<string, string>,
+  delivery: { ...DEFAULT_DELIVERY_OPTIONS, ...(JSON.parse(row.delivery) as Partial<DeliveryOptions>) },
+  first_failure_at: row.first_failure_at,
+  last_success_at: row.last_success_at,
   created_at: row.created_at,
   updated_at: row.updated_at,
 });

@@ -54,6 +54,7 @@ import { listInbox } from './queries/listInbox.js';
 import { getReceived, listReceived } from './queries/listReceived.js';
 import { nextDueAt } from './queries/nextDueAt.js';
 import * as receivers from './queries/receivers.js';
+import { purge } from './queries/purge.js';
 import { recordReceived } from './queries/recordReceived.js';
 import { replayDeliveries } from './queries/replayDeliveries.js';
 import { settleDeliveries } from './queries/settleDeliveries.js';
@@ -214,6 +215,10 @@ export class SqliteStore implements Store {
 
   async listReceivers(): Promise<ReceiverSummary[]> {
     return this.read(() => receivers.listReceivers(this.db));
+  }
+
+  purge(before: EpochMs, limit: number): Promise<number> {
+    return this.write((tx) => purge(tx, before, limit));
   }
 
   async stats(): Promise<StoreStats> {

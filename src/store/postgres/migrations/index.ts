@@ -7,6 +7,7 @@ import { sql as initial } from './001_initial.js';
 import { sql as receiver } from './002_receiver.js';
 import { sql as counters } from './003_counters.js';
 import { sql as apiKeys } from './004_api_keys.js';
+import { sql as deliveryControl } from './005_delivery_control.js';
 
 export interface Migration {
   version: number;
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: '002_receiver', sql: receiver },
   { version: 3, name: '003_counters', sql: counters },
   { version: 4, name: '004_api_keys', sql: apiKeys },
+  { version: 5, name: '005_delivery_control', sql: deliveryControl },
 ];

@@ -20,12 +20,15 @@
  * (and its own delete of the subscription's deliveries then sees ours) instead of leaving orphans.
  */
 import { matchesAny } from '../../../core/filters.js';
-import type { AppendRequest, AppendResult, Json } from '../../../core/types.js';
+import { type AppendRequest, type AppendResult, IDEMPOTENCY_TTL_MS, type Json } from '../../../core/types.js';
 import type { Queryable } from '../pool.js';
 
+// A key past its TTL ($5: now − IDEMPOTENCY_TTL_MS) is new again: taken over as if absent.
 const CLAIM_KEYS = `INSERT INTO idempotency (key, status, body, created_at)
   SELECT * FROM unnest($1::text[], $2::int[], $3::json[], $4::bigint[])
-  ON CONFLICT (key) DO NOTHING RETURNING key`;
+  ON CONFLICT (key) DO UPDATE SET status = excluded.status, body = excluded.body, created_at = excluded.created_at
+    WHERE idempotency.created_at <= $5
+  RETURNING key`;
 const SEEN_KEYS = 'SELECT key, status, body FROM idempotency WHERE key = ANY($1::text[])';
 const ACTIVE = "SELECT id, event_types FROM subscriptions WHERE status = 'active' ORDER BY id FOR KEY SHARE";
 const INSERT = `WITH stored AS (
@@ -65,6 +68,7 @@ export async function appendEvents(
       responses.map((response) => response?.status),
       responses.map((response) => JSON.stringify(response?.body ?? null)),
       keys.map(() => now),
+      now - IDEMPOTENCY_TTL_MS,
     ]);
     const won = new Set(claimed.rows.map((row) => row.key));
     const lost = keys.filter((key) => !won.has(key));

@@ -22,8 +22,12 @@
  *            last_status_code, last_error, latency_ms, delivered_at;  $10 now;
  *            $11..$17 unnest: attempt delivery_id, n, at, duration_ms, status_code, error, response
  *   DISABLE  $1 subscription ids, $2 reasons, $3 now
+ *   HEALTH   $1 subscription ids, $2 "a success", $3 "a failure after it", $4 now — endpoint
+ *            health (see sqlite/queries/settleDeliveries.ts), one statement, ids sorted so
+ *            concurrent batches lock subscription rows in the same order
  */
 import type { Settlement, SettleResult } from '../../../core/types.js';
+import { type HealthMark, markHealth } from '../../health.js';
 import type { Queryable } from '../pool.js';
 import { parseDeliveryId } from '../rows.js';
 
@@ -42,6 +46,13 @@ const WRITE = `WITH updated AS (
   SELECT * FROM unnest($11::bigint[], $12::int[], $13::bigint[], $14::int[], $15::int[], $16::text[], $17::text[])`;
 const DISABLE = `UPDATE subscriptions s SET status = 'disabled', disabled_reason = u.reason, updated_at = $3
   FROM unnest($1::text[], $2::text[]) AS u(id, reason) WHERE s.id = u.id`;
+
+const HEALTH = `UPDATE subscriptions s SET
+    last_success_at = CASE WHEN u.success THEN $4 ELSE s.last_success_at END,
+    first_failure_at = CASE WHEN u.success AND NOT u.failed_after THEN NULL
+                            WHEN u.success THEN $4
+                            ELSE COALESCE(s.first_failure_at, $4) END
+  FROM unnest($1::text[], $2::boolean[], $3::boolean[]) AS u(id, success, failed_after) WHERE s.id = u.id`;
 
 interface DeliveryState {
   id: number;
@@ -79,6 +90,7 @@ export async function settleDeliveries(
   const changed = new Set<DeliveryState>();
   const attempts: AttemptInsert[] = [];
   const disabled = new Map<string, string>();
+  const health = new Map<string, HealthMark>();
 
   const results = settlements.map((settlement): SettleResult => {
     const id = parseDeliveryId(settlement.delivery_id);
@@ -103,6 +115,7 @@ export async function settleDeliveries(
         error: attempt.error,
         response: attempt.response,
       });
+      markHealth(health, row.subscription_id, settlement.outcome.kind === 'delivered');
     }
     const outcome = settlement.outcome;
     row.lease_token = null;
@@ -147,5 +160,10 @@ export async function settleDeliveries(
     ]);
   }
   if (disabled.size > 0) await client.query(DISABLE, [[...disabled.keys()], [...disabled.values()], now]);
+  if (health.size > 0) {
+    const ids = [...health.keys()].sort();
+    const marks = ids.map((id) => health.get(id) as HealthMark);
+    await client.query(HEALTH, [ids, marks.map((m) => m.success), marks.map((m) => m.failedAfter), now]);
+  }
   return results;
 }

@@ -2,15 +2,15 @@
  * Subscription CRUD. Not hot: a handful of rows, read by appends in their own transaction.
  *
  *   GET      $1 id
- *   INSERT   $1..$10 the columns
- *   UPDATE   $1..$8 the columns but created_at, $9 id
+ *   INSERT   $1..$13 the columns
+ *   UPDATE   $1..$11 the columns but created_at, $12 id
  *
  * Subscription status: active ⇄ disabled (by a user, or by Triggers on 410 Gone, with a
  * `disabled_reason`). A disabled subscription gets no new deliveries and hands out no claims;
  * its pending deliveries wait until it is enabled again.
  */
 import { ConflictError } from '../../../core/errors.js';
-import type { NewSubscription, Subscription, SubscriptionPatch } from '../../../core/types.js';
+import { DEFAULT_DELIVERY_OPTIONS, type NewSubscription, type Subscription, type SubscriptionPatch } from '../../../core/types.js';
 import type { Queryable } from '../pool.js';
 import { SUBSCRIPTION_COLUMNS, type SubscriptionRow, toSubscription } from '../rows.js';
 
@@ -19,9 +19,10 @@ const GET_FOR_UPDATE = `${GET} FOR NO KEY UPDATE`;
 const LIST = `SELECT ${SUBSCRIPTION_COLUMNS} FROM subscriptions ORDER BY created_at, id`;
 const ACTIVE_IDS = "SELECT id FROM subscriptions WHERE status = 'active' ORDER BY id";
 const INSERT = `INSERT INTO subscriptions (${SUBSCRIPTION_COLUMNS})
-  VALUES ($1, $2, $3::text[], $4::jsonb, $5, $6, $7, $8::jsonb, $9, $10) ON CONFLICT (id) DO NOTHING`;
+  VALUES ($1, $2, $3::text[], $4::jsonb, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`;
 const UPDATE = `UPDATE subscriptions SET url = $1, event_types = $2::text[], secrets = $3::jsonb, status = $4, description = $5,
-  disabled_reason = $6, metadata = $7::jsonb, updated_at = $8 WHERE id = $9`;
+  disabled_reason = $6, metadata = $7::jsonb, delivery = $8::jsonb, first_failure_at = $9, last_success_at = $10,
+  updated_at = $11 WHERE id = $12`;
 
 export async function getSubscription(db: Queryable, id: string): Promise<Subscription | null> {
   const { rows } = await db.query<SubscriptionRow>(GET, [id]);
@@ -37,7 +38,14 @@ export async function activeSubscriptionIds(db: Queryable): Promise<string[]> {
 }
 
 export async function createSubscription(db: Queryable, subscription: NewSubscription, now: number): Promise<Subscription> {
-  const s: Subscription = { ...subscription, created_at: now, updated_at: now };
+  const s: Subscription = {
+    ...subscription,
+    delivery: subscription.delivery ?? DEFAULT_DELIVERY_OPTIONS,
+    first_failure_at: null,
+    last_success_at: null,
+    created_at: now,
+    updated_at: now,
+  };
   const inserted = await db.query(INSERT, [
     s.id,
     s.url,
@@ -47,6 +55,9 @@ export async function createSubscription(db: Queryable, subscription: NewSubscri
     s.description,
     s.disabled_reason,
     JSON.stringify(s.metadata),
+    JSON.stringify(s.delivery),
+    s.first_failure_at,
+    s.last_success_at,
     s.created_at,
     s.updated_at,
   ]);
@@ -66,6 +77,8 @@ export async function updateSubscription(
   const current = toSubscription(rows[0]);
   const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as SubscriptionPatch;
   const s: Subscription = { ...current, ...defined, id, updated_at: now };
+  // Enabling starts the health clock afresh, or the endpoint would be disabled again at once.
+  if (current.status === 'disabled' && s.status === 'active') s.first_failure_at = null;
   await db.query(UPDATE, [
     s.url,
     s.event_types,
@@ -74,6 +87,9 @@ export async function updateSubscription(
     s.description,
     s.disabled_reason,
     JSON.stringify(s.metadata),
+    JSON.stringify(s.delivery),
+    s.first_failure_at,
+    s.last_success_at,
     s.updated_at,
     id,
   ]);

@@ -6,6 +6,7 @@
 import { sql as initial } from './001_initial.js';
 import { sql as receiver } from './002_receiver.js';
 import { sql as apiKeys } from './003_api_keys.js';
+import { sql as deliveryControl } from './004_delivery_control.js';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,5 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: '001_initial', sql: initial },
   { version: 2, name: '002_receiver', sql: receiver },
   { version: 3, name: '003_api_keys', sql: apiKeys },
+  { version: 4, name: '004_delivery_control', sql: deliveryControl },
 ];

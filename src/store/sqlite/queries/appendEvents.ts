@@ -11,14 +11,15 @@
  */
 import { ConflictError } from '../../../core/errors.js';
 import { matchesAny } from '../../../core/filters.js';
-import type { AppendRequest, AppendResult, Json } from '../../../core/types.js';
+import { type AppendRequest, type AppendResult, IDEMPOTENCY_TTL_MS, type Json } from '../../../core/types.js';
 import { isConstraintError } from '../errors.js';
 import type { Tx } from '../groupCommit.js';
 import { prepared } from '../prepared.js';
 import type { ActiveSubscription } from '../subscriptionCache.js';
 import { EVENTS_COUNTER, pendingCounter } from './counters.js';
 
-const SELECT_KEY = 'SELECT status, body FROM idempotency WHERE key = ?';
+const SELECT_KEY = 'SELECT status, body, created_at FROM idempotency WHERE key = ?';
+const EXPIRE_KEY = 'DELETE FROM idempotency WHERE key = ?';
 const INSERT_KEY = 'INSERT INTO idempotency (key, status, body, created_at) VALUES (?, ?, ?, ?)';
 const INSERT_EVENT = 'INSERT INTO events (id, type, source, payload, created_at) VALUES (?, ?, ?, ?, ?)';
 const INSERT_DELIVERY = `INSERT INTO deliveries
@@ -29,8 +30,10 @@ export function appendEvents(tx: Tx, request: AppendRequest, subscriptions: read
   const { db, now } = tx;
   const key = request.idempotency?.key;
   if (key !== undefined) {
-    const seen = prepared(db, SELECT_KEY).get(key) as { status: number; body: string } | undefined;
-    if (seen !== undefined) {
+    const seen = prepared(db, SELECT_KEY).get(key) as { status: number; body: string; created_at: number } | undefined;
+    // Past its TTL a key is new again, whether or not retention has removed it yet.
+    if (seen !== undefined && seen.created_at <= now - IDEMPOTENCY_TTL_MS) prepared(db, EXPIRE_KEY).run(key);
+    else if (seen !== undefined) {
       return { kind: 'replayed', response: { status: seen.status, body: JSON.parse(seen.body) as Json } };
     }
   }

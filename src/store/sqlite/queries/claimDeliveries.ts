@@ -6,6 +6,10 @@
  * lease end, so the delivery drops out of the due range until the lease expires. One range of
  * the partial index `deliveries_due`; the write lock of the batch transaction guarantees two
  * claimers never get the same delivery.
+ *
+ * An ordered subscription hands out at most one delivery: its earliest pending one in event
+ * order (one probe of `deliveries_inbox`), and only when that one is due. While it is leased or
+ * waiting for a retry, nothing later is handed out.
  */
 import { newLeaseToken } from '../../../core/ids.js';
 import type { ClaimedDelivery } from '../../../core/types.js';
@@ -14,7 +18,9 @@ import type { Tx } from '../groupCommit.js';
 import { prepared } from '../prepared.js';
 import { type EventRow, toEvent } from '../rows.js';
 
-const IS_ACTIVE = "SELECT 1 FROM subscriptions WHERE id = ? AND status = 'active'";
+const IS_ACTIVE = "SELECT json_extract(delivery, '$.ordered') AS ordered FROM subscriptions WHERE id = ? AND status = 'active'";
+const HEAD = `SELECT id, event_id, attempts_count, retry_index, next_attempt_at FROM deliveries
+  WHERE subscription_id = ? AND status = 'pending' ORDER BY event_id LIMIT 1`;
 const DUE = `SELECT id, event_id, attempts_count, retry_index FROM deliveries
   WHERE subscription_id = ? AND status = 'pending' AND next_attempt_at <= ?
   ORDER BY next_attempt_at, id LIMIT ?`;
@@ -31,8 +37,15 @@ interface DueRow {
 export function claimDeliveries(tx: Tx, query: ClaimQuery): ClaimedDelivery[] {
   const { db, now } = tx;
   if (query.limit <= 0) return [];
-  if (prepared(db, IS_ACTIVE).get(query.subscription_id) === undefined) return [];
-  const due = prepared(db, DUE).all(query.subscription_id, now, query.limit) as DueRow[];
+  const active = prepared(db, IS_ACTIVE).get(query.subscription_id) as { ordered: number | null } | undefined;
+  if (active === undefined) return [];
+  let due: DueRow[];
+  if (active.ordered) {
+    const head = prepared(db, HEAD).get(query.subscription_id) as (DueRow & { next_attempt_at: number }) | undefined;
+    due = head !== undefined && head.next_attempt_at <= now ? [head] : [];
+  } else {
+    due = prepared(db, DUE).all(query.subscription_id, now, query.limit) as DueRow[];
+  }
   const lease = prepared(db, LEASE);
   const event = prepared(db, EVENT);
   const leaseEnd = now + query.lease_ms;

@@ -10,8 +10,13 @@
  *   leased ── retry ──────► pending, due at next_attempt_at, lease cleared
  *   leased ── dead ───────► failed (dead letter), next_attempt_at null
  * A settlement that does not apply changes nothing, its attempt included (`applied: false`).
+ *
+ * Endpoint health: per subscription, after the batch, one UPDATE — a successful attempt sets
+ * `last_success_at` and clears `first_failure_at`; a failed one sets `first_failure_at` unless
+ * already set. Only attempts count (an inbox ack made no request).
  */
 import type { SettleResult, Settlement } from '../../../core/types.js';
+import { type HealthMark, markHealth } from '../../health.js';
 import type { Tx } from '../groupCommit.js';
 import { prepared } from '../prepared.js';
 import { parseDeliveryId } from '../rows.js';
@@ -27,6 +32,8 @@ const RETRY = `next_attempt_at = ?, lease_token = NULL, updated_at = ? WHERE id 
 const DEAD = `status = 'failed', next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ?`;
 const update = (attempt: boolean, outcome: string) => `UPDATE deliveries SET ${attempt ? WITH_ATTEMPT : ''} ${outcome}`;
 const DISABLE = `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`;
+const HEALTHY = 'UPDATE subscriptions SET last_success_at = ?, first_failure_at = ? WHERE id = ?';
+const FAILING = 'UPDATE subscriptions SET first_failure_at = COALESCE(first_failure_at, ?) WHERE id = ?';
 
 interface CurrentRow {
   status: string;
@@ -40,6 +47,7 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
   const { db, now } = tx;
   const results: SettleResult[] = [];
   let disabled = false;
+  const health = new Map<string, HealthMark>();
   for (const settlement of settlements) {
     const id = parseDeliveryId(settlement.delivery_id);
     const row = id === null ? undefined : (prepared(db, CURRENT).get(id) as CurrentRow | undefined);
@@ -63,6 +71,7 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
         attempt.response,
       );
       recorded.push(attempt.status_code, attempt.error);
+      markHealth(health, row.subscription_id, settlement.outcome.kind === 'delivered');
     }
     const outcome = settlement.outcome;
     const made = attempt !== null;
@@ -78,6 +87,10 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
       disabled = true;
     }
     results.push({ delivery_id: settlement.delivery_id, applied: true });
+  }
+  for (const [subscriptionId, mark] of health) {
+    if (mark.success) prepared(db, HEALTHY).run(now, mark.failedAfter ? now : null, subscriptionId);
+    else prepared(db, FAILING).run(now, subscriptionId);
   }
   return { results, disabled };
 }
