@@ -9,6 +9,7 @@
  * `PUBLIC_ROUTES` in auth.ts, or mark a route `config: { public: true }`).
  */
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { ValidationError } from '../core/errors.js';
 import { receiverRoutes } from '../receiver/routes.js';
 import { authGuard, Authenticator, tokenRoutes } from './auth.js';
 import { ClaimMemory } from './claims.js';
@@ -17,9 +18,11 @@ import type { ApiContext, ApiDeps } from './context.js';
 import { deadLetterRoutes } from './deadLetters.js';
 import { deliveryRoutes } from './deliveries.js';
 import { installErrorHandling, RouteTable } from './errors.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './jsonDepth.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { inboxRoutes } from './inbox.js';
+import { keyRoutes } from './keys.js';
 import { metricsRoutes } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { subscriptionRoutes } from './subscriptions.js';
@@ -63,6 +66,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
       done(null, undefined);
       return;
     }
+    if (nestsDeeperThan(text)) {
+      done(new ValidationError(`JSON body nests deeper than ${MAX_JSON_DEPTH} levels`, undefined, 'invalid_json'), undefined);
+      return;
+    }
     json(request, text, done);
   });
 
@@ -83,6 +90,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(async (scope) => deadLetterRoutes(scope, ctx));
     await app.register(async (scope) => receiverRoutes(scope, ctx));
     await app.register(async (scope) => consoleRoutes(scope, ctx));
+    await app.register(async (scope) => keyRoutes(scope, ctx, auth));
   }
   return app;
 }

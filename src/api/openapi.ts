@@ -19,6 +19,7 @@ function packageVersion(): string {
 
 export const API_TAGS = [
   { name: 'auth', description: 'Tokens.' },
+  { name: 'keys', description: 'API keys with scopes (admin).' },
   { name: 'events', description: 'Send, list, read and erase events.' },
   { name: 'inbox', description: 'Pull consumers: list, ack, claim with a lease.' },
   { name: 'deliveries', description: 'Settle leased deliveries (ack, nack, batch).' },

@@ -11,6 +11,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { ConfigError } from '../core/errors.js';
 import { DEFAULT_RETRY_SCHEDULE, parseSchedule } from '../core/retry.js';
+import { parseEncryptionKey } from '../core/secretBox.js';
 import { isValidSecret } from '../core/signing.js';
 
 export type Role = 'api' | 'dispatcher' | 'all';
@@ -51,6 +52,10 @@ export interface Config {
   apiUrl: string;
   logLevel: string;
   retentionDays: number;
+  /** AES-256-GCM key for signing secrets at rest; null: secrets are stored as given. */
+  encryptionKey: Buffer | null;
+  /** Ingest requests per second per API key, unless the key sets its own; null: no limit. */
+  ingestRateLimit: number | null;
 }
 
 export type Env = Record<string, string | undefined>;
@@ -227,6 +232,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
     throw new ConfigError('TRIGGERS_API_URL', `not a URL: ${JSON.stringify(apiUrl)}`);
   }
 
+  const encryptionText = env.TRIGGERS_ENCRYPTION_KEY;
+  const encryptionKey = encryptionText === undefined ? null : parseEncryptionKey(encryptionText);
+  if (encryptionText !== undefined && encryptionKey === null) {
+    throw new ConfigError('TRIGGERS_ENCRYPTION_KEY', 'expected 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+  }
+
   return {
     host,
     port,
@@ -254,5 +265,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     apiUrl: apiUrl.replace(/\/$/, ''),
     logLevel,
     retentionDays: integer(env, 'TRIGGERS_RETENTION_DAYS', 90, 1, 36_500),
+    encryptionKey,
+    ingestRateLimit: env.TRIGGERS_INGEST_RATE_LIMIT === undefined ? null : integer(env, 'TRIGGERS_INGEST_RATE_LIMIT', 0, 1, 1_000_000),
   };
 }
