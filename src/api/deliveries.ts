@@ -1,7 +1,9 @@
 /**
  * Settling leased deliveries: what a remote dispatcher or worker reports after an attempt.
- * The server, not the client, applies the retry rules (`decide()` with the configured
- * schedule), so every consumer retries, dead-letters and disables subscriptions alike.
+ * The server, not the client, applies the retry rules (`decide()` with the subscription's own
+ * schedule, else the configured one), so every consumer retries, dead-letters and disables
+ * subscriptions alike. The subscription is known from the claim this server handed out, or from
+ * the report's `subscription_id`; its schedule is read at most once a second per subscription.
  */
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError } from '../core/errors.js';
@@ -17,6 +19,7 @@ const RESPONSE_MAX = 4_096;
 
 export interface AttemptReport {
   lease_token?: string | null;
+  subscription_id?: string;
   retry_index?: number;
   status_code?: number | null;
   error?: string | null;
@@ -28,6 +31,7 @@ export interface AttemptReport {
 
 const reportProperties = {
   lease_token: { type: ['string', 'null'], maxLength: 256, description: 'From the claim.' },
+  subscription_id: { type: 'string', maxLength: 128, description: "From the claim: the server applies that subscription's retry schedule." },
   retry_index: { type: 'integer', minimum: 0, maximum: 1000, description: 'From the claim.' },
   status_code: { type: ['integer', 'null'], minimum: 100, maximum: 599, description: 'null: no response (timeout, connection error).' },
   error: { type: ['string', 'null'], description: `Capped at ${ERROR_MAX} characters.` },
@@ -55,7 +59,27 @@ const resultClass = (status: number | null | undefined): string =>
 export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { store, metrics, clock, config, claims } = ctx;
 
-  /** Turns a report into a settlement; `forceDelivered` for explicit acks. */
+  /** Subscriptions' own retry schedules (null: the configured one), briefly cached. */
+  const schedules = new Map<string, { schedule: readonly number[] | null; at: number }>();
+  const subscriptionOf = (deliveryId: string, report: AttemptReport): string | undefined =>
+    claims.get(deliveryId)?.subscription_id ?? report.subscription_id;
+
+  async function loadSchedules(ids: Iterable<string | undefined>): Promise<void> {
+    const now = Date.now();
+    for (const id of new Set(ids)) {
+      if (id === undefined) continue;
+      const cached = schedules.get(id);
+      if (cached !== undefined && now - cached.at < 1_000) continue;
+      const subscription = await store.getSubscription(id);
+      if (schedules.size > 10_000) schedules.clear();
+      schedules.set(id, { schedule: subscription?.delivery.retry_schedule ?? null, at: now });
+    }
+  }
+
+  const scheduleFor = (subscriptionId: string | undefined): readonly number[] =>
+    (subscriptionId === undefined ? null : schedules.get(subscriptionId)?.schedule) ?? config.retrySchedule;
+
+  /** Turns a report into a settlement; `forceDelivered` for explicit acks. Call loadSchedules first. */
   function settlementFor(deliveryId: string, report: AttemptReport, forceDelivered: boolean, now: EpochMs): Settlement {
     const made = report.status_code !== undefined || report.error !== undefined || report.duration_ms !== undefined;
     const attempt = {
@@ -73,7 +97,7 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
     const decision = decide(
       { status_code: attempt.status_code, error: attempt.error, retry_after_ms: retryAfterMs },
       retryIndex,
-      config.retrySchedule,
+      scheduleFor(subscriptionOf(deliveryId, report)),
       now,
     );
     const settlement: Settlement = {
@@ -164,6 +188,7 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
     },
     async (request) => {
       const id = idParam(request.params.delivery_id, 'delivery_id');
+      await loadSchedules([subscriptionOf(id, request.body)]);
       const now = clock();
       const [result] = await apply([settlementFor(id, request.body, false, now)], now);
       return result;
@@ -200,6 +225,7 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
       },
     },
     async (request) => {
+      await loadSchedules(request.body.results.map((report) => subscriptionOf(report.delivery_id, report)));
       const now = clock();
       const settlements = request.body.results.map((report) =>
         settlementFor(idParam(report.delivery_id, 'delivery_id'), report, false, now),

@@ -3,6 +3,7 @@
  * ISO 8601 strings (UTC). A subscription's `secrets` list becomes `secret` (the current one)
  * and `previous_secrets` (rotated-out ones still signing).
  */
+import { formatDeliveryOptions } from '../core/deliveryOptions.js';
 import type {
   Attempt,
   ClaimedDelivery,
@@ -92,6 +93,9 @@ export function subscription(s: Subscription, now: EpochMs) {
     description: s.description,
     metadata: s.metadata,
     disabled_reason: s.disabled_reason,
+    ...formatDeliveryOptions(s.delivery),
+    first_failure_at: isoOrNull(s.first_failure_at),
+    last_success_at: isoOrNull(s.last_success_at),
     created_at: iso(s.created_at),
     updated_at: iso(s.updated_at),
   };

@@ -11,7 +11,8 @@ import { NotFoundError, ValidationError } from '../core/errors.js';
 import { newSubscriptionId } from '../core/ids.js';
 import { generateSecret, isValidSecret } from '../core/signing.js';
 import { checkTargetUrl, parseTargetUrl } from '../core/targets.js';
-import type { EpochMs, SigningSecret, Subscription, SubscriptionPatch } from '../core/types.js';
+import { type DeliveryOptionsInput, parseDeliveryOptions } from '../core/deliveryOptions.js';
+import type { DeliveryOptions, EpochMs, SigningSecret, Subscription, SubscriptionPatch } from '../core/types.js';
 import type { ApiContext } from './context.js';
 import { emptyBodyIsObject } from './deliveries.js';
 import { idParam } from './query.js';
@@ -30,6 +31,12 @@ interface SubscriptionBody {
   description?: string | null;
   metadata?: Record<string, string>;
   status?: 'active' | 'disabled';
+  rate_limit?: number | null;
+  max_concurrency?: number | null;
+  timeout?: string | number | null;
+  headers?: Record<string, string> | null;
+  retry_schedule?: string | null;
+  ordered?: boolean;
 }
 
 const fields = {
@@ -42,7 +49,37 @@ const fields = {
     additionalProperties: { type: 'string', maxLength: 1000 },
     description: 'Free-form string labels.',
   },
+  rate_limit: { type: ['number', 'null'], description: 'Requests per second at most (above 0); null: no limit.' },
+  max_concurrency: { type: ['integer', 'null'], description: 'Requests in flight at most; null: TRIGGERS_SUBSCRIPTION_CONCURRENCY.' },
+  timeout: {
+    anyOf: [{ type: 'string', maxLength: 32 }, { type: 'number' }, { type: 'null' }],
+    description: 'Per-request timeout: `5s`, `500ms`, or seconds; 100ms–5m; null: TRIGGERS_DELIVERY_TIMEOUT.',
+  },
+  headers: {
+    type: ['object', 'null'],
+    maxProperties: 20,
+    additionalProperties: { type: 'string', maxLength: 1000 },
+    description: 'Custom request headers (token names, printable values; not content-*, host, user-agent, webhook-*…).',
+  },
+  retry_schedule: {
+    type: ['string', 'null'],
+    maxLength: 1000,
+    description: 'Delays between attempts (`1s,10s,1m`; empty: no retries); null: TRIGGERS_RETRY_SCHEDULE.',
+  },
+  ordered: { type: 'boolean', description: 'One delivery in flight at a time, in event order (default false).' },
 } as const;
+
+/** Delivery-control fields of a body applied on top of `base`; a 400 names the first bad one. */
+function deliveryOptions(body: SubscriptionBody, base?: DeliveryOptions): DeliveryOptions | undefined {
+  const input: DeliveryOptionsInput = {};
+  for (const key of ['rate_limit', 'max_concurrency', 'timeout', 'headers', 'retry_schedule', 'ordered'] as const) {
+    if (body[key] !== undefined) (input as Record<string, unknown>)[key] = body[key];
+  }
+  if (Object.keys(input).length === 0) return undefined;
+  const parsed = parseDeliveryOptions(input, base);
+  if (!parsed.ok) throw new ValidationError(parsed.message, undefined, `invalid_${parsed.field}`);
+  return parsed.options;
+}
 
 const secretField = { type: 'string', maxLength: 200, description: '`whsec_` + base64 of 16 to 64 bytes; generated when absent.' } as const;
 
@@ -101,8 +138,10 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
       const body = request.body;
       const id = body.id === undefined ? newSubscriptionId() : idParam(body.id);
       checkSecret(body.secret);
+      const delivery = deliveryOptions(body);
       await checkUrl(body.url);
       const created = await store.createSubscription({
+        ...(delivery === undefined ? {} : { delivery }),
         id,
         url: body.url ?? null,
         event_types: body.event_types ?? ['*'],
@@ -143,7 +182,9 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
       schema: {
         tags: ['subscriptions'],
         summary: 'Update a subscription',
-        description: 'Any of `url`, `event_types`, `status`, `description`, `metadata`. Enabling clears `disabled_reason`.',
+        description:
+          'Any of `url`, `event_types`, `status`, `description`, `metadata` and the delivery-control fields (`null` resets one ' +
+          'to its default). Enabling clears `disabled_reason` and resumes pending deliveries.',
         params,
         body: { type: 'object', properties: { ...fields, status: { type: 'string', enum: ['active', 'disabled'] } } },
         response: { ...one, ...commonErrors(404, 415) },
@@ -153,6 +194,9 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
     async (request) => {
       const body = request.body;
       const patch: SubscriptionPatch = {};
+      const current = await load(request.params.id);
+      const delivery = deliveryOptions(body, current.delivery);
+      if (delivery !== undefined) patch.delivery = delivery;
       if (body.url !== undefined) {
         await checkUrl(body.url);
         patch.url = body.url;

@@ -152,6 +152,8 @@ export interface ClaimedDeliveryInfo {
 export interface AttemptReportInput {
   lease_token: string | null;
   retry_index?: number;
+  /** From the claim: lets the server apply that subscription's own retry schedule. */
+  subscription_id?: string;
   /** null: no response (timeout, connection error). */
   status_code?: number | null;
   error?: string | null;
@@ -183,6 +185,15 @@ export interface SubscriptionInfo {
   description: string | null;
   metadata: Record<string, string>;
   disabled_reason: string | null;
+  /** Delivery control (absent from servers older than it). */
+  rate_limit?: number | null;
+  max_concurrency?: number | null;
+  timeout?: string | null;
+  headers?: Record<string, string>;
+  retry_schedule?: string | null;
+  ordered?: boolean;
+  first_failure_at?: string | null;
+  last_success_at?: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -13,6 +13,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
+import { MAX_TIMEOUT_MS, reservedHeader } from '../core/deliveryOptions.js';
 import { parseRetryAfter } from '../core/outcome.js';
 import { signatureHeaders } from '../core/signing.js';
 import { isPrivateAddress } from '../core/targets.js';
@@ -123,14 +124,17 @@ class Attempt implements Dispatcher.DispatchHandler {
   received = 0;
   settled = false;
   deadline: number;
+  readonly timeoutMs: number;
   #abort: ((error?: Error) => void) | null = null;
   #reason: Error | null = null;
 
   constructor(
     deadline: number,
+    timeoutMs: number,
     private readonly finish: (attempt: Attempt, error: Error | null) => void,
   ) {
     this.deadline = deadline;
+    this.timeoutMs = timeoutMs;
   }
 
   abort(reason: Error): void {
@@ -227,8 +231,10 @@ export class Deliverer {
       pipelining: 1,
       keepAliveTimeout: 4_000,
       keepAliveMaxTimeout: 60_000,
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
+      // A subscription may set its own timeout: the sweeper enforces each attempt's deadline,
+      // undici's own timers only the longest allowed.
+      headersTimeout: Math.max(options.timeoutMs, MAX_TIMEOUT_MS),
+      bodyTimeout: Math.max(options.timeoutMs, MAX_TIMEOUT_MS),
     };
     this.#open = new Agent({ ...common, connect: { timeout: options.timeoutMs } });
     this.#guarded = options.allowPrivateTargets
@@ -236,7 +242,7 @@ export class Deliverer {
       : new Agent({ ...common, connect: guardedConnector(options.timeoutMs) });
     this.#receiver = options.receiverOrigin ? new URL(options.receiverOrigin) : null;
     this.#trusted = new Set((options.trustedUrls ?? []).map((url) => new URL(url).toString()));
-    const every = Math.max(10, Math.min(250, Math.floor(options.timeoutMs / 4)));
+    const every = Math.max(10, Math.min(100, Math.floor(options.timeoutMs / 4)));
     this.#sweeper = setInterval(() => this.#sweep(), every);
     this.#sweeper.unref();
   }
@@ -261,7 +267,7 @@ export class Deliverer {
     for (const attempt of this.#inFlight) {
       if (attempt.deadline <= now) {
         this.#inFlight.delete(attempt);
-        attempt.abort(new DeliveryTimeout(`timeout after ${this.#timeoutMs}ms`));
+        attempt.abort(new DeliveryTimeout(`timeout after ${attempt.timeoutMs}ms`));
       }
     }
   }
@@ -289,9 +295,15 @@ export class Deliverer {
       signed['webhook-timestamp'],
     ];
     if (target.secrets.length > 0) headers.push('webhook-signature', signed['webhook-signature']);
+    const custom = target.delivery?.headers;
+    if (custom !== undefined) {
+      // Validated when set (core/deliveryOptions.ts); reserved names are skipped here all the same.
+      for (const name in custom) if (!reservedHeader(name)) headers.push(name, custom[name] as string);
+    }
+    const timeoutMs = target.delivery?.timeout_ms ?? this.#timeoutMs;
     const started = performance.now();
     return new Promise((resolve) => {
-      const attempt = new Attempt(at + this.#timeoutMs, (done, error) => {
+      const attempt = new Attempt(at + timeoutMs, timeoutMs, (done, error) => {
         if (done.settled) return;
         done.settled = true;
         this.#inFlight.delete(done);
@@ -302,7 +314,7 @@ export class Deliverer {
           at,
           duration_ms: Math.round((performance.now() - started) * 100) / 100,
           status_code: status,
-          error: failed ? describeError(error, this.#timeoutMs) : null,
+          error: failed ? describeError(error, timeoutMs) : null,
           retry_after_ms: done.retryAfter === null ? null : parseRetryAfter(done.retryAfter, Date.now()),
           response: done.excerpt === null ? null : done.excerpt.toString('utf8'),
         });

@@ -142,13 +142,16 @@ class Engine implements Dispatcher {
       delayMs: options.settleDelayMs ?? 10,
       batch: options.settleBatch ?? 500,
       beforeSettle: () => this.#topUp(),
-      settled: (reports, states, outcomes) =>
+      settled: (reports, states, outcomes) => {
         recordOutcomes(reports, states, outcomes, {
           metrics: this.#metrics,
           log: this.#log,
           tally: this.#tally,
           retryAt: (state, at) => this.#setWake(state, at),
-        }),
+        });
+        // An ordered target's next delivery becomes claimable only once this one is settled.
+        for (const state of new Set(states)) if (state.ordered && !state.removed) this.#wake(state);
+      },
       failed: (error) => {
         this.#runError ??= error;
       },
@@ -193,6 +196,8 @@ class Engine implements Dispatcher {
     if (wasRunning) {
       for (const state of this.#targets.values()) {
         state.longPoll?.abort();
+        if (state.rateTimer) clearTimeout(state.rateTimer);
+        state.rateTimer = null;
         // Claimed but not started: left to their leases, which hand them out again.
         this.#buffered -= state.queue.length;
         state.queue = [];
@@ -258,6 +263,8 @@ class Engine implements Dispatcher {
       if (seen.has(id)) continue;
       state.removed = true;
       state.longPoll?.abort();
+      if (state.rateTimer) clearTimeout(state.rateTimer);
+      state.rateTimer = null;
       this.#buffered -= state.queue.length;
       state.queue = [];
       this.#ready.delete(state);
@@ -320,10 +327,12 @@ class Engine implements Dispatcher {
       return;
     }
     const busy = state.busy;
-    const longPoll = this.#source.longPoll && !this.#once && busy === 0;
+    // An ordered target is woken after each settle instead: its next delivery becomes claimable
+    // then, which a long poll on the server would not notice.
+    const longPoll = this.#source.longPoll && !this.#once && busy === 0 && !state.ordered;
     if (state.drained && !longPoll) return;
     if (state.backoffUntil > Date.now()) return;
-    const window = state.window(this.#perTarget);
+    const window = state.window(this.#slots(state));
     const room = window - busy;
     const globalRoom = 2 * this.#concurrency + GLOBAL_BUFFER - this.#inFlight - this.#buffered - this.#claimSlots;
     const limit = Math.min(room, globalRoom, this.#budget, MAX_CLAIM);
@@ -435,8 +444,18 @@ class Engine implements Dispatcher {
 
   // ── delivering ───────────────────────────────────────────────────────────────────────────
 
+  #slots(state: TargetState): number {
+    return state.slots(this.#perTarget, this.#concurrency);
+  }
+
   #markReady(state: TargetState): void {
-    if (state.queue.length > 0 && state.inFlight < this.#perTarget) this.#ready.add(state);
+    if (state.queue.length > 0 && state.inFlight < this.#slots(state) && state.rateTimer === null) this.#ready.add(state);
+  }
+
+  /** A delivery starts only if its lease has at least the target's request timeout (+1 s) left. */
+  #marginFor(state: TargetState): number {
+    const timeout = state.target.delivery?.timeout_ms;
+    return timeout ? Math.min(timeout + 1_000, this.#leaseMs / 2) : this.#leaseMargin;
   }
 
   /** Starts buffered deliveries while global slots are free, one target at a time, round-robin. */
@@ -444,10 +463,21 @@ class Engine implements Dispatcher {
     while (this.#inFlight < this.#concurrency && this.#ready.size > 0) {
       const state = this.#ready.values().next().value as TargetState;
       this.#ready.delete(state);
+      if (state.queue.length === 0) continue;
+      const wait = state.takeToken(Date.now());
+      if (wait > 0) {
+        // Rate-limited: out of the ready set until a token is free.
+        state.rateTimer = setTimeout(() => {
+          state.rateTimer = null;
+          this.#markReady(state);
+          this.#startReady();
+        }, wait);
+        continue;
+      }
       const next = state.queue.shift();
       if (!next) continue;
       this.#buffered--;
-      if (next.until - Date.now() >= this.#leaseMargin) this.#deliver(state, next.claim);
+      if (next.until - Date.now() >= this.#marginFor(state)) this.#deliver(state, next.claim);
       else this.#leaseTooShort(next.claim);
       this.#markReady(state);
     }

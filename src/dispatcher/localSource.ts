@@ -19,7 +19,7 @@ export function pushTarget(subscription: Subscription, now: EpochMs): PushTarget
   const secrets = subscription.secrets
     .filter((entry) => entry.expires_at === null || entry.expires_at > now)
     .map((entry) => entry.secret);
-  return { id: subscription.id, url: subscription.url, secrets };
+  return { id: subscription.id, url: subscription.url, secrets, delivery: subscription.delivery };
 }
 
 export class LocalSource implements DeliverySource {
@@ -28,6 +28,8 @@ export class LocalSource implements DeliverySource {
   readonly #schedule: readonly number[];
   readonly #clock: () => EpochMs;
   readonly #random: (() => number) | undefined;
+  /** Subscriptions with a retry schedule of their own, as of the last targets() read. */
+  #schedules = new Map<string, readonly number[]>();
 
   constructor(store: Store, options: LocalSourceOptions) {
     this.#store = store;
@@ -39,10 +41,13 @@ export class LocalSource implements DeliverySource {
   async targets(): Promise<PushTarget[]> {
     const now = this.#clock();
     const targets: PushTarget[] = [];
+    const schedules = new Map<string, readonly number[]>();
     for (const subscription of await this.#store.listSubscriptions()) {
       const target = pushTarget(subscription, now);
       if (target) targets.push(target);
+      if (subscription.delivery.retry_schedule !== null) schedules.set(subscription.id, subscription.delivery.retry_schedule);
     }
+    this.#schedules = schedules;
     return targets;
   }
 
@@ -55,7 +60,8 @@ export class LocalSource implements DeliverySource {
     const settlements: Settlement[] = new Array(reports.length);
     for (let i = 0; i < reports.length; i++) {
       const report = reports[i] as AttemptReport;
-      const decision = decide(report, report.claim.retry_index, this.#schedule, now, this.#random);
+      const schedule = this.#schedules.get(report.claim.subscription_id) ?? this.#schedule;
+      const decision = decide(report, report.claim.retry_index, schedule, now, this.#random);
       const settlement: Settlement = {
         delivery_id: report.claim.delivery_id,
         lease_token: report.claim.lease_token,

@@ -6,6 +6,8 @@
  */
 import type { TriggersClient } from '../client/client.js';
 import type { ClaimedDeliveryInfo, SettledDelivery, SubscriptionInfo } from '../client/types.js';
+import { parseDuration } from '../core/duration.js';
+import { parseSchedule } from '../core/retry.js';
 import type { ClaimedDelivery, EpochMs, JsonObject } from '../core/types.js';
 import type { AttemptReport, ClaimOptions, DeliverySource, PushTarget, SettledReport } from './source.js';
 
@@ -22,7 +24,21 @@ export function remoteTarget(subscription: SubscriptionInfo, now: EpochMs): Push
   for (const previous of subscription.previous_secrets ?? []) {
     if (time(previous.expires_at) > now) secrets.push(previous.secret);
   }
-  return { id: subscription.id, url: subscription.url, secrets: secrets.filter((secret) => secret !== '') };
+  const target: PushTarget = { id: subscription.id, url: subscription.url, secrets: secrets.filter((secret) => secret !== '') };
+  if (subscription.ordered !== undefined) {
+    const timeout = subscription.timeout ? parseDuration(subscription.timeout) : null;
+    const schedule = subscription.retry_schedule ? parseSchedule(subscription.retry_schedule) : null;
+    target.delivery = {
+      rate_limit: subscription.rate_limit ?? null,
+      max_concurrency: subscription.max_concurrency ?? null,
+      timeout_ms: timeout,
+      headers: subscription.headers ?? {},
+      // The server applies the schedule when settling; kept for completeness.
+      retry_schedule: schedule,
+      ordered: subscription.ordered,
+    };
+  }
+  return target;
 }
 
 function claimed(info: ClaimedDeliveryInfo): ClaimedDelivery {
@@ -90,6 +106,7 @@ export class RemoteSource implements DeliverySource {
           delivery_id: report.claim.delivery_id,
           lease_token: report.claim.lease_token,
           retry_index: report.claim.retry_index,
+          subscription_id: report.claim.subscription_id,
           status_code: report.status_code,
           error: report.error,
           duration_ms: report.duration_ms,

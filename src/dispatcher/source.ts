@@ -10,7 +10,7 @@
  *   nextDueAt() when the subscription's next delivery becomes due (for the retry timer)
  *   onReady()   wake-ups when new deliveries are due (appends, replays)
  */
-import type { ClaimedDelivery, EpochMs } from '../core/types.js';
+import type { ClaimedDelivery, DeliveryOptions, EpochMs } from '../core/types.js';
 
 export interface PushTarget {
   /** The subscription id. */
@@ -18,6 +18,8 @@ export interface PushTarget {
   url: string;
   /** Unexpired signing secrets, newest first; every one of them signs each request. */
   secrets: string[];
+  /** The subscription's delivery control; absent or null fields mean the configured defaults. */
+  delivery?: DeliveryOptions;
 }
 
 /** What one HTTP attempt produced (deliver.ts), with the claim it was made for. */

@@ -1,4 +1,9 @@
-/** What the engine tracks per push target (subscription) between claims. */
+/**
+ * What the engine tracks per push target (subscription) between claims, and the target's own
+ * delivery control: its slots (max_concurrency, or 1 when ordered), how far it claims ahead,
+ * and its rate limit as a token bucket (capacity a tenth of a second of requests, at least one,
+ * so a burst never runs far ahead of the rate).
+ */
 import type { ClaimedDelivery } from '../core/types.js';
 import type { PushTarget } from './source.js';
 
@@ -25,6 +30,10 @@ export class TargetState {
   failures = 0;
   backoffUntil = 0;
   longPoll: AbortController | null = null;
+  /** Set while buffered deliveries wait for a rate-limit token. */
+  rateTimer: NodeJS.Timeout | null = null;
+  #tokens = Number.NaN;
+  #refilledAt = 0;
   /** Completions per ms, smoothed; sizes the claim-ahead buffer. */
   rate = 0;
   #completions = 0;
@@ -36,9 +45,41 @@ export class TargetState {
     return this.inFlight + this.queue.length;
   }
 
-  /** Deliveries this target may hold (in flight + buffered): its slots plus ~250 ms of its throughput. */
+  get ordered(): boolean {
+    return this.target.delivery?.ordered === true;
+  }
+
+  /** Requests this target may have in flight: its own max_concurrency (capped), 1 when ordered. */
+  slots(defaultSlots: number, cap: number): number {
+    if (this.ordered) return 1;
+    return Math.min(cap, this.target.delivery?.max_concurrency ?? defaultSlots);
+  }
+
+  /**
+   * Deliveries this target may hold (in flight + buffered): its slots plus ~250 ms of its
+   * throughput; ordered, just the one; rate-limited, no more than ~2 s of its rate, so claimed
+   * deliveries never wait for tokens long enough to outlive their lease.
+   */
   window(slots: number): number {
-    return slots + Math.min(MAX_CLAIM, Math.max(slots, Math.ceil(this.rate * CLAIM_AHEAD_MS)));
+    if (this.ordered) return 1;
+    const window = slots + Math.min(MAX_CLAIM, Math.max(slots, Math.ceil(this.rate * CLAIM_AHEAD_MS)));
+    const rate = this.target.delivery?.rate_limit;
+    return rate ? Math.max(1, Math.min(window, Math.ceil(rate * 2))) : window;
+  }
+
+  /** Takes a rate-limit token: 0 when one was taken (or there is no limit), else ms until one is free. */
+  takeToken(now: number): number {
+    const rate = this.target.delivery?.rate_limit;
+    if (!rate) return 0;
+    const capacity = Math.max(1, rate / 10);
+    if (Number.isNaN(this.#tokens)) this.#tokens = capacity;
+    else this.#tokens = Math.min(capacity, this.#tokens + ((now - this.#refilledAt) * rate) / 1000);
+    this.#refilledAt = now;
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return 0;
+    }
+    return Math.max(1, Math.ceil(((1 - this.#tokens) * 1000) / rate));
   }
 
   completed(now: number): void {
