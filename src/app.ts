@@ -31,7 +31,7 @@ export interface StartOptions {
 export async function startTriggers(config: ResolvedConfig, options: StartOptions = {}): Promise<Triggers> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = options.metrics ?? new Metrics();
-  const store = await openStore(config.database);
+  const store = await openStore(config.database, { encryptionKey: config.encryptionKey });
   try {
     await store.migrate();
     await ensureDefaultSubscription(store, config);

@@ -34,7 +34,7 @@ export async function receive(args: string[]): Promise<number> {
   if (secret === '') throw new ConfigError('--secret', 'must not be empty');
   const database = parseDatabaseUrl(text(values.database) ?? 'sqlite::memory:', config.dataDir, process.cwd());
   const logger = createLogger(config.logLevel, process.stderr);
-  const store = await openStore(database);
+  const store = await openStore(database, { encryptionKey: config.encryptionKey });
   const app = await buildStandaloneReceiver({
     store,
     logger,

@@ -6,6 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DatabaseConfig } from '../config/config.js';
 import { ConfigError } from '../core/errors.js';
+import { withEncryptedSecrets } from './encryptedSecrets.js';
 import { openSqliteStore } from './sqlite/index.js';
 import type { Store, StoreOptions } from './store.js';
 
@@ -16,7 +17,18 @@ interface PostgresModule {
   openPostgresStore(url: string, options?: StoreOptions): Promise<Store>;
 }
 
-export async function openStore(database: DatabaseConfig, options: StoreOptions = {}): Promise<Store> {
+export interface OpenStoreOptions extends StoreOptions {
+  /** TRIGGERS_ENCRYPTION_KEY: signing secrets are encrypted at rest with it (see encryptedSecrets.ts). */
+  encryptionKey?: Buffer | null;
+}
+
+export async function openStore(database: DatabaseConfig, options: OpenStoreOptions = {}): Promise<Store> {
+  const { encryptionKey, ...storeOptions } = options;
+  const store = await openBackend(database, storeOptions);
+  return encryptionKey ? withEncryptedSecrets(store, encryptionKey) : store;
+}
+
+async function openBackend(database: DatabaseConfig, options: StoreOptions): Promise<Store> {
   switch (database.kind) {
     case 'sqlite':
       if (database.path !== ':memory:') await mkdir(dirname(database.path), { recursive: true });
