@@ -47,6 +47,7 @@ export const commands: Record<string, Command> = {
   dispatch: { summary: 'run the dispatcher against a remote API over HTTP (--once for one run)', run: async (args) => (await import('./dispatchCommand.js')).dispatch(args) },
   send: { summary: 'send an event: --type T --source S --payload JSON', run: async (args) => (await import('./send.js')).send(args) },
   migrate: { summary: 'apply database migrations and exit', run: async (args) => (await import('./migrate.js')).migrate(args) },
+  keys: { summary: 'manage API keys in the database: create --name N --scopes ingest,read,admin | list | revoke ID', run: async (args) => (await import('./keys.js')).keys(args) },
   receive: { summary: 'run the receiver alone and print each request with its verdict (--port N --secret S)', run: async (args) => (await import('./receive.js')).receive(args) },
 };
 
