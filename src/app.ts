@@ -3,6 +3,7 @@
  * according to the role. `serve` calls this; tests and embedders can too.
  */
 import type { FastifyInstance } from 'fastify';
+import { AlertMonitor, AlertNotifier, Retention } from './alerts/index.js';
 import { buildApi } from './api/index.js';
 import type { ResolvedConfig } from './config/secrets.js';
 import { ensureDefaultSubscription } from './defaultSubscription.js';
@@ -57,6 +58,19 @@ export async function startTriggers(config: ResolvedConfig, options: StartOption
     throw error;
   }
   dispatcher?.start();
+  // Alerts (the failure alarm, endpoint health) and retention run in every role; see src/alerts/.
+  const alertLog = logger.child({ component: 'alerts' });
+  const monitor = new AlertMonitor({
+    store,
+    notifier: new AlertNotifier(config.alerts.webhookUrl, alertLog),
+    log: alertLog,
+    threshold: config.alerts.threshold,
+    windowMs: config.alerts.windowMs,
+    endpointDisableAfterMs: config.alerts.endpointDisableAfterMs,
+  });
+  const retention = new Retention({ store, log: logger.child({ component: 'retention' }), retentionDays: config.retentionDays });
+  monitor.start();
+  retention.start();
   logger.info({ url: address, role: config.role, database: config.database.kind }, 'triggers started');
 
   let stopping: Promise<void> | null = null;
@@ -64,6 +78,7 @@ export async function startTriggers(config: ResolvedConfig, options: StartOption
     stopping ??= (async () => {
       await api.close();
       await dispatcher?.stop();
+      await Promise.all([monitor.stop(), retention.stop()]);
       await store.close();
       logger.info('triggers stopped');
     })();

@@ -52,6 +52,15 @@ export interface Config {
   apiUrl: string;
   logLevel: string;
   retentionDays: number;
+  alerts: {
+    /** Where alerts are POSTed (JSON); null: they are only logged. */
+    webhookUrl: string | null;
+    /** More than this many dead-lettered deliveries within `windowMs` raise the alarm. */
+    threshold: number;
+    windowMs: number;
+    /** A subscription failing with no success for this long is disabled. */
+    endpointDisableAfterMs: number;
+  };
   /** AES-256-GCM key for signing secrets at rest; null: secrets are stored as given. */
   encryptionKey: Buffer | null;
   /** Ingest requests per second per API key, unless the key sets its own; null: no limit. */
@@ -265,6 +274,12 @@ export function loadConfig(options: LoadOptions = {}): Config {
     apiUrl: apiUrl.replace(/\/$/, ''),
     logLevel,
     retentionDays: integer(env, 'TRIGGERS_RETENTION_DAYS', 90, 1, 36_500),
+    alerts: {
+      webhookUrl: webhookUrl(env, 'TRIGGERS_ALERT_WEBHOOK_URL'),
+      threshold: integer(env, 'TRIGGERS_ALERT_THRESHOLD', 3, 0, 1_000_000),
+      windowMs: duration(env, 'TRIGGERS_ALERT_WINDOW', '5m', 1000),
+      endpointDisableAfterMs: duration(env, 'TRIGGERS_ENDPOINT_DISABLE_AFTER', '5d', 1000),
+    },
     encryptionKey,
     ingestRateLimit: env.TRIGGERS_INGEST_RATE_LIMIT === undefined ? null : integer(env, 'TRIGGERS_INGEST_RATE_LIMIT', 0, 1, 1_000_000),
   };

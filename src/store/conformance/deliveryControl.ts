@@ -109,6 +109,21 @@ export function deliveryControlTests(open: OpenStore): void {
       assert.notEqual(s?.last_success_at, null);
     });
 
+    test('enabling a disabled subscription wakes dispatchers for it', async (ctx) => {
+      await ctx.store.createSubscription(subscription('a', { status: 'disabled', disabled_reason: 'paused' }));
+      const woken: string[] = [];
+      const off = ctx.store.onDeliveriesReady((ids) => woken.push(...ids));
+      try {
+        await ctx.store.updateSubscription('a', { description: 'still disabled' });
+        await ctx.store.updateSubscription('a', { status: 'active', disabled_reason: null });
+        const deadline = Date.now() + 2_000;
+        while (!woken.includes('a') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+        assert.deepEqual([...new Set(woken)], ['a']);
+      } finally {
+        off();
+      }
+    });
+
     test('purge removes old events with deliveries and attempts, old received requests and old keys', async (ctx) => {
       await ctx.store.createSubscription(subscription('a'));
       const old = await appendMany(ctx, 5);

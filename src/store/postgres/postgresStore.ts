@@ -147,8 +147,17 @@ export class PostgresStore implements Store {
     return subscriptions.listSubscriptions(this.db);
   }
 
-  updateSubscription(id: string, patch: SubscriptionPatch): Promise<Subscription | null> {
-    return this.db.transaction((client) => subscriptions.updateSubscription(client, id, patch, this.clock()));
+  async updateSubscription(id: string, patch: SubscriptionPatch): Promise<Subscription | null> {
+    let enabled = false;
+    const updated = await this.db.transaction(async (client) => {
+      const result = await subscriptions.updateSubscription(client, id, patch, this.clock());
+      enabled = result?.enabled === true;
+      // Enabled again: its pending deliveries are due, so dispatchers are woken as for new ones.
+      if (enabled) await this.notifier.notifyInTransaction(client, new Set([id]));
+      return result?.subscription ?? null;
+    });
+    if (enabled) this.notifier.emitLocal(new Set([id]));
+    return updated;
   }
 
   deleteSubscription(id: string): Promise<boolean> {

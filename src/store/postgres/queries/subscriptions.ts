@@ -65,20 +65,24 @@ export async function createSubscription(db: Queryable, subscription: NewSubscri
   return s;
 }
 
-/** Read-modify-write under a row lock, so concurrent patches from other processes do not interleave. */
+/**
+ * Read-modify-write under a row lock, so concurrent patches from other processes do not
+ * interleave. `enabled`: it went from disabled to active (the caller wakes dispatchers).
+ */
 export async function updateSubscription(
   db: Queryable,
   id: string,
   patch: SubscriptionPatch,
   now: number,
-): Promise<Subscription | null> {
+): Promise<{ subscription: Subscription; enabled: boolean } | null> {
   const { rows } = await db.query<SubscriptionRow>(GET_FOR_UPDATE, [id]);
   if (rows[0] === undefined) return null;
   const current = toSubscription(rows[0]);
   const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as SubscriptionPatch;
   const s: Subscription = { ...current, ...defined, id, updated_at: now };
   // Enabling starts the health clock afresh, or the endpoint would be disabled again at once.
-  if (current.status === 'disabled' && s.status === 'active') s.first_failure_at = null;
+  const enabled = current.status === 'disabled' && s.status === 'active';
+  if (enabled) s.first_failure_at = null;
   await db.query(UPDATE, [
     s.url,
     s.event_types,
@@ -93,7 +97,7 @@ export async function updateSubscription(
     s.updated_at,
     id,
   ]);
-  return s;
+  return { subscription: s, enabled };
 }
 
 const DELETE = 'DELETE FROM subscriptions WHERE id = $1';

@@ -69,7 +69,11 @@ export function updateSubscription(tx: Tx, id: string, patch: SubscriptionPatch)
   const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as SubscriptionPatch;
   const updated: Subscription = { ...current, ...defined, id, updated_at: tx.now };
   // Enabling starts the health clock afresh, or the endpoint would be disabled again at once.
-  if (current.status === 'disabled' && updated.status === 'active') updated.first_failure_at = null;
+  if (current.status === 'disabled' && updated.status === 'active') {
+    updated.first_failure_at = null;
+    // Its pending deliveries are due again: wake dispatchers as for new ones.
+    tx.notify([id]);
+  }
   write(tx.db, UPDATE, updated, true);
   return updated;
 }
