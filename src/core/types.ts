@@ -69,7 +69,8 @@ export interface Subscription {
   delivery: DeliveryOptions;
   /**
    * Endpoint health, kept by `settle` from the attempts made: the first failed attempt since the
-   * last success (null while healthy) and the last successful one. Enabling clears the former.
+   * last success (null while healthy) and the last successful one (kept to within a second, so a
+   * stream of successes does not write the subscription row each time). Enabling clears the former.
    */
   first_failure_at: EpochMs | null;
   last_success_at: EpochMs | null;

@@ -48,11 +48,17 @@ const DISABLE = `UPDATE subscriptions s SET status = 'disabled', disabled_reason
   FROM unnest($1::text[], $2::text[]) AS u(id, reason) WHERE s.id = u.id`;
 
 const HEALTH = `UPDATE subscriptions s SET
-    last_success_at = CASE WHEN u.success THEN $4 ELSE s.last_success_at END,
+    last_success_at = CASE WHEN u.success THEN $4::bigint ELSE s.last_success_at END,
     first_failure_at = CASE WHEN u.success AND NOT u.failed_after THEN NULL
-                            WHEN u.success THEN $4
-                            ELSE COALESCE(s.first_failure_at, $4) END
-  FROM unnest($1::text[], $2::boolean[], $3::boolean[]) AS u(id, success, failed_after) WHERE s.id = u.id`;
+                            WHEN u.success THEN $4::bigint
+                            ELSE COALESCE(s.first_failure_at, $4::bigint) END
+  FROM unnest($1::text[], $2::boolean[], $3::boolean[]) AS u(id, success, failed_after)
+  WHERE s.id = u.id AND (
+    -- Only when something changes (last_success_at at most once a second): a steady stream of
+    -- settles from many processes must not queue on the subscription's row lock.
+    (u.success AND NOT u.failed_after AND (s.first_failure_at IS NOT NULL OR s.last_success_at IS NULL OR s.last_success_at <= $4::bigint - 1000))
+    OR (u.success AND u.failed_after)
+    OR (NOT u.success AND s.first_failure_at IS NULL))`;
 
 interface DeliveryState {
   id: number;

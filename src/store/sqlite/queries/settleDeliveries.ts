@@ -11,9 +11,9 @@
  *   leased ── dead ───────► failed (dead letter), next_attempt_at null
  * A settlement that does not apply changes nothing, its attempt included (`applied: false`).
  *
- * Endpoint health: per subscription, after the batch, one UPDATE — a successful attempt sets
- * `last_success_at` and clears `first_failure_at`; a failed one sets `first_failure_at` unless
- * already set. Only attempts count (an inbox ack made no request).
+ * Endpoint health: per subscription, after the batch, at most one UPDATE — a successful attempt
+ * sets `last_success_at` (to within a second) and clears `first_failure_at`; a failed one sets
+ * `first_failure_at` unless already set. Only attempts count (an inbox ack made no request).
  */
 import type { SettleResult, Settlement } from '../../../core/types.js';
 import { type HealthMark, markHealth } from '../../health.js';
@@ -32,8 +32,11 @@ const RETRY = `next_attempt_at = ?, lease_token = NULL, updated_at = ? WHERE id 
 const DEAD = `status = 'failed', next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ?`;
 const update = (attempt: boolean, outcome: string) => `UPDATE deliveries SET ${attempt ? WITH_ATTEMPT : ''} ${outcome}`;
 const DISABLE = `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`;
-const HEALTHY = 'UPDATE subscriptions SET last_success_at = ?, first_failure_at = ? WHERE id = ?';
-const FAILING = 'UPDATE subscriptions SET first_failure_at = COALESCE(first_failure_at, ?) WHERE id = ?';
+// Written only when something changes (last_success_at at most once a second while healthy).
+const HEALTHY = `UPDATE subscriptions SET last_success_at = ?, first_failure_at = NULL WHERE id = ?
+  AND (first_failure_at IS NOT NULL OR last_success_at IS NULL OR last_success_at <= ? - 1000)`;
+const RECOVERED_THEN_FAILED = 'UPDATE subscriptions SET last_success_at = ?, first_failure_at = ? WHERE id = ?';
+const FAILING = 'UPDATE subscriptions SET first_failure_at = ? WHERE id = ? AND first_failure_at IS NULL';
 
 interface CurrentRow {
   status: string;
@@ -89,7 +92,8 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
     results.push({ delivery_id: settlement.delivery_id, applied: true });
   }
   for (const [subscriptionId, mark] of health) {
-    if (mark.success) prepared(db, HEALTHY).run(now, mark.failedAfter ? now : null, subscriptionId);
+    if (mark.success && mark.failedAfter) prepared(db, RECOVERED_THEN_FAILED).run(now, now, subscriptionId);
+    else if (mark.success) prepared(db, HEALTHY).run(now, subscriptionId, now);
     else prepared(db, FAILING).run(now, subscriptionId);
   }
   return { results, disabled };
