@@ -198,7 +198,7 @@ export interface SubscriptionInfo {
   updated_at: string;
 }
 
-export interface SubscriptionInput {
+export interface SubscriptionInput extends DeliveryControlInput {
   id?: string;
   /** null or absent: a pull-only inbox. */
   url?: string | null;
@@ -208,7 +208,19 @@ export interface SubscriptionInput {
   metadata?: Record<string, string>;
 }
 
-export interface SubscriptionUpdate {
+/** Per-subscription delivery control (docs/delivery-control.md); null resets a field to its default. */
+export interface DeliveryControlInput {
+  rate_limit?: number | null;
+  max_concurrency?: number | null;
+  /** `"5s"`, `"500ms"`, or seconds. */
+  timeout?: string | number | null;
+  headers?: Record<string, string> | null;
+  /** `"1s,10s,1m"`. */
+  retry_schedule?: string | null;
+  ordered?: boolean;
+}
+
+export interface SubscriptionUpdate extends DeliveryControlInput {
   url?: string | null;
   event_types?: string[];
   status?: 'active' | 'disabled';
