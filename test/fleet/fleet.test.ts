@@ -2,7 +2,9 @@
  * A fleet as users run it: 2 `triggers serve --role api` and 3 `triggers serve --role dispatcher`
  * processes (the real CLI) on one PostgreSQL schema, delivering to one real sink.
  *
- *   phase 1 — 20,000 events through both APIs: every accepted event reaches the sink exactly once.
+ *   phase 1 — 20,000 events through both APIs: every accepted event reaches the sink, none twice
+ *             while nothing fails (a repeat is allowed only after a failed attempt of that event,
+ *             e.g. a request timed out on an overloaded machine; the count is printed).
  *   phase 2 — 20,000 more, and one dispatcher is killed with SIGKILL mid-run: every event still
  *             arrives (its leases are taken over once TRIGGERS_LEASE expires), and anything
  *             delivered twice carries an accepted event's `webhook-id`.
