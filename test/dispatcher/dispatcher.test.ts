@@ -96,8 +96,12 @@ test('when the schedule is used up the delivery is dead-lettered', async () => {
     dead.items.map((d) => d.event_id),
     [id],
   );
-  const text = await metrics.registry.metrics();
-  assert.match(text, /triggers_deliveries_failed_total\{subscription="down"\} 1/);
+  // The store shows the commit before the settle has answered (the fsync comes after), and the
+  // metrics are recorded when it answers: wait for them.
+  const text = await eventually(async () => {
+    const current = await metrics.registry.metrics();
+    return /triggers_deliveries_failed_total\{subscription="down"\} 1/.test(current) ? current : undefined;
+  });
   assert.match(text, /triggers_delivery_retries_total\{subscription="down"\} 2/);
   assert.match(text, /triggers_delivery_attempts_total\{subscription="down",result="dead"\} 1/);
 });
