@@ -103,7 +103,10 @@ export class GroupCommit {
     if (batch.length === 0) return;
     const { outcomes, notified } = this.runBatch(batch);
     const mustSync = batch.some((job, index) => job.durable && (outcomes[index] as Outcome).ok);
-    if (!mustSync || this.durable === null) return this.answer(batch, outcomes, notified, () => true);
+    if (!mustSync || this.durable === null) {
+      this.answer(batch, outcomes, notified, () => true);
+      return;
+    }
     // Failures and non-durable jobs are answered now; the rest once the disk has them.
     this.answer(batch, outcomes, new Set(), (job, outcome) => !outcome.ok || !job.durable);
     this.durable((error) => {
@@ -112,7 +115,8 @@ export class GroupCommit {
         // Committed but not known to be on disk: report it unstored so the client retries.
         const failure = new UnavailableError(`storage could not sync to disk (${error.message})`, 5);
         const failed = outcomes.map((outcome): Outcome => (outcome.ok ? { ok: false, error: failure } : outcome));
-        return this.answer(batch, failed, new Set(), (job, _outcome, index) => waiting(job, outcomes[index] as Outcome));
+        this.answer(batch, failed, new Set(), (job, _outcome, index) => waiting(job, outcomes[index] as Outcome));
+        return;
       }
       this.answer(batch, outcomes, notified, waiting);
     });

@@ -31,7 +31,10 @@ export class WalSync {
   sync(done: (error: Error | null) => void): void {
     if (this.fd === null) {
       // The WAL file appears with the first write; until then there is nothing to sync.
-      if (!existsSync(this.walPath)) return done(null);
+      if (!existsSync(this.walPath)) {
+        done(null);
+        return;
+      }
       this.fd = openSync(this.walPath, 'r');
     }
     if (this.syncing) {
