@@ -9,7 +9,7 @@
  * still pending).
  */
 import type { InboxItem, InboxQuery, Page } from '../../store.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, encodeCursor } from '../../cursor.js';
 import type { Queryable } from '../pool.js';
 import { type EventRow, toEvent } from '../rows.js';
 import { Conditions } from '../sqlParams.js';

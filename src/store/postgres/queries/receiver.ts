@@ -14,7 +14,7 @@
  */
 import type { NewReceivedRequest, ReceivedRequest, ReceiverSummary, ReceiverVerdict } from '../../../core/types.js';
 import type { Page, ReceivedQuery } from '../../store.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, encodeCursor } from '../../cursor.js';
 import type { Queryable } from '../pool.js';
 import { parseDeliveryId } from '../rows.js';
 import { Conditions } from '../sqlParams.js';

@@ -7,7 +7,7 @@
  * Walks one of the two small partial indexes of failed deliveries.
  */
 import type { DeadLetter, DeadLetterQuery, Page } from '../../store.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, encodeCursor } from '../../cursor.js';
 import { type Db, prepared } from '../prepared.js';
 import { type DeliveryRow, deliveryColumns, type EventRow, toDelivery, toEvent } from '../rows.js';
 import { typeCondition } from '../typeFilter.js';

@@ -11,7 +11,7 @@
  * are still pending).
  */
 import type { InboxItem, InboxQuery, Page } from '../../store.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, encodeCursor } from '../../cursor.js';
 import { type Db, prepared } from '../prepared.js';
 import { type EventRow, toEvent } from '../rows.js';
 import { typeCondition } from '../typeFilter.js';

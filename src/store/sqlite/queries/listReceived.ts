@@ -7,7 +7,7 @@
  */
 import type { ReceivedRequest, ReceiverVerdict } from '../../../core/types.js';
 import type { Page, ReceivedQuery } from '../../store.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, encodeCursor } from '../../cursor.js';
 import { type Db, prepared } from '../prepared.js';
 import { parseDeliveryId } from '../rows.js';
 

@@ -1,9 +1,10 @@
 /**
- * Opaque keyset cursors: base64url of a small JSON array `[kind, ...sortKey]`. The kind tag
- * keeps a cursor from one listing from being accepted by another. Anything that does not
- * decode to the expected shape is a client error (400 invalid_cursor), never a 500.
+ * Opaque keyset cursors, shared by every backend: base64url of a small JSON array
+ * `[kind, ...sortKey]`. The kind tag keeps a cursor from one listing from being accepted by
+ * another. Anything that does not decode to the expected shape is a client error
+ * (400 invalid_cursor), never a 500.
  */
-import { ValidationError } from '../../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 
 type Key = string | number;
 
