@@ -82,7 +82,9 @@ async function prefill(url: string, apiKey: string, total: number): Promise<numb
   return total / ((performance.now() - started) / 1000);
 }
 
-export async function benchDrain(options: { events?: number; concurrency?: number } = {}): Promise<DrainReport> {
+export async function benchDrain(
+  options: { events?: number; concurrency?: number; env?: Record<string, string> } = {},
+): Promise<DrainReport> {
   const total = options.events ?? 100_000;
   const concurrency = options.concurrency ?? 64;
   const sink = await startScript('sink.ts');
@@ -94,6 +96,7 @@ export async function benchDrain(options: { events?: number; concurrency?: numbe
       TRIGGERS_WEBHOOK_URL: `${sink.url}/hook`,
       TRIGGERS_SUBSCRIPTION_CONCURRENCY: String(concurrency),
       TRIGGERS_DISPATCH_CONCURRENCY: String(concurrency * 2),
+      ...options.env,
     };
     const dataDir = mkdtempSync(join(tmpdir(), 'triggers-drain-'));
     const api = await startTriggers({ ...env, TRIGGERS_ROLE: 'api' }, dataDir);

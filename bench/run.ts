@@ -42,6 +42,18 @@ if (all || wanted.has('latency')) {
   ]);
 }
 
+// PostgreSQL (optional: `npm run bench -- postgres`): the same ingest and drain on a fresh schema
+// of the local server (TRIGGERS_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test).
+if (wanted.has('postgres')) {
+  const base = process.env.TRIGGERS_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const url = (name: string) => `${base}${base.includes('?') ? '&' : '?'}schema=${name}_${Date.now().toString(36)}`;
+  const ingest = await benchIngest({ env: { TRIGGERS_DATABASE_URL: url('bench_ingest') } });
+  const drain = await benchDrain({ env: { TRIGGERS_DATABASE_URL: url('bench_drain') } });
+  results.postgres = { ingest, drain };
+  rows.push(['ingest (PostgreSQL, committed before 201)', `${Math.round(ingest.triggers.requestsPerSecond)} events/s`, `bare node:http ${Math.round(ingest.baseline.requestsPerSecond)} req/s`, `${ingest.ratio}×`]);
+  rows.push([`drain ${drain.events} backlog (PostgreSQL)`, `${drain.triggers.perSecond} deliveries/s`, `raw undici ${drain.baseline.perSecond} req/s`, `${drain.ratio}×`]);
+}
+
 if (all || wanted.has('memory')) {
   const report = await benchMemory();
   results.memory = report;
