@@ -50,6 +50,12 @@ if (wanted.has('postgres')) {
   const ingest = await benchIngest({ env: { TRIGGERS_DATABASE_URL: url('bench_ingest') } });
   const drain = await benchDrain({ env: { TRIGGERS_DATABASE_URL: url('bench_drain') } });
   results.postgres = { ingest, drain };
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: base });
+  await client.connect();
+  const schemas = await client.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'");
+  for (const { nspname } of schemas.rows) await client.query(`DROP SCHEMA "${nspname}" CASCADE`);
+  await client.end();
   rows.push(['ingest (PostgreSQL, committed before 201)', `${Math.round(ingest.triggers.requestsPerSecond)} events/s`, `bare node:http ${Math.round(ingest.baseline.requestsPerSecond)} req/s`, `${ingest.ratio}×`]);
   rows.push([`drain ${drain.events} backlog (PostgreSQL)`, `${drain.triggers.perSecond} deliveries/s`, `raw undici ${drain.baseline.perSecond} req/s`, `${drain.ratio}×`]);
 }
