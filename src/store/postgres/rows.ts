@@ -73,22 +73,7 @@ export interface SubscriptionRow {
   updated_at: number;
 }
 
-export const DELIVERY_COLUMNS = [
-  'id',
-  'event_id',
-  'subscription_id',
-  'status',
-  'attempts_count',
-  'next_attempt_at',
-  'last_status_code',
-  'last_error',
-  'latency_ms',
-  'created_at',
-  'updated_at',
-  'delivered_at',
-] as const;
-
-export const deliveryColumns = (alias: string): string => DELIVERY_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
+export { DELIVERY_COLUMNS, deliveryColumns } from '../deliveryColumns.js';
 
 export const SUBSCRIPTION_COLUMNS =
   'id, url, event_types, secrets, status, description, disabled_reason, metadata, delivery, first_failure_at, last_success_at, created_at, updated_at';

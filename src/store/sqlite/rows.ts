@@ -63,23 +63,7 @@ export interface SubscriptionRow {
   updated_at: number;
 }
 
-/** The delivery columns every delivery-returning query selects (prefix with the table alias). */
-export const DELIVERY_COLUMNS = [
-  'id',
-  'event_id',
-  'subscription_id',
-  'status',
-  'attempts_count',
-  'next_attempt_at',
-  'last_status_code',
-  'last_error',
-  'latency_ms',
-  'created_at',
-  'updated_at',
-  'delivered_at',
-] as const;
-
-export const deliveryColumns = (alias: string): string => DELIVERY_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
+export { DELIVERY_COLUMNS, deliveryColumns } from '../deliveryColumns.js';
 
 export const toEvent = (row: EventRow): Event => ({
   id: row.id,
