@@ -6,8 +6,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { newEventId } from '../core/ids.js';
-import type { Event, EventStatus, IdempotentResponse, JsonObject } from '../core/types.js';
+import type { AppendResult, Event, EventStatus, IdempotentResponse, JsonObject } from '../core/types.js';
 import type { Counter } from 'prom-client';
+import { endIngestSpan, failSpan, startIngestSpan } from '../observability/tracing.js';
 import type { ApiContext } from './context.js';
 import { filterParam, idParam, limitParam, q, timeParam } from './query.js';
 import {
@@ -103,14 +104,23 @@ export async function eventRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       const now = clock();
       const event: Event = { id: newEventId(now), type, source, payload, created_at: now };
       const body = accepted(event);
-      const result = await store.append({
-        events: [event],
-        idempotency: key === undefined ? undefined : { key, response: { status: 201, body } },
-      });
+      const span = startIngestSpan(false);
+      let result: AppendResult;
+      try {
+        result = await store.append({
+          events: [event],
+          idempotency: key === undefined ? undefined : { key, response: { status: 201, body } },
+        });
+      } catch (error) {
+        failSpan(span, error);
+        throw error;
+      }
       if (result.kind === 'replayed') {
+        endIngestSpan(span, event.id, 'replayed');
         replayed.inc();
         return replay(reply, result.response);
       }
+      endIngestSpan(span, event.id, 'stored');
       stored.inc();
       ingested.inc(type);
       if (logger.isLevelEnabled('debug')) logger.debug({ event_id: event.id, type, deliveries: result.deliveries }, 'event stored');
@@ -148,14 +158,24 @@ export async function eventRoutes(app: FastifyInstance, ctx: ApiContext): Promis
         created_at: now,
       }));
       const body = { events: events.map(accepted) };
-      const result = await store.append({
-        events,
-        idempotency: key === undefined ? undefined : { key, response: { status: 201, body } },
-      });
+      const span = startIngestSpan(true);
+      let result: AppendResult;
+      try {
+        result = await store.append({
+          events,
+          idempotency: key === undefined ? undefined : { key, response: { status: 201, body } },
+        });
+      } catch (error) {
+        failSpan(span, error);
+        throw error;
+      }
+      const ids = span.isRecording() ? events.map((e) => e.id) : [];
       if (result.kind === 'replayed') {
+        endIngestSpan(span, ids, 'replayed');
         replayed.inc();
         return replay(reply, result.response);
       }
+      endIngestSpan(span, ids, 'stored');
       stored.inc();
       for (const event of events) ingested.inc(event.type);
       if (logger.isLevelEnabled('debug')) logger.debug({ event_ids: events.map((e) => e.id) }, 'event batch stored');

@@ -18,6 +18,7 @@ import { parseRetryAfter } from '../core/outcome.js';
 import { signatureHeaders } from '../core/signing.js';
 import { isPrivateAddress } from '../core/targets.js';
 import type { ClaimedDelivery } from '../core/types.js';
+import { endDeliverSpan, startDeliverSpan } from '../observability/tracing.js';
 import type { AttemptReport, PushTarget } from './source.js';
 
 /** How much of a response body an attempt keeps. */
@@ -302,6 +303,7 @@ export class Deliverer {
     }
     const timeoutMs = target.delivery?.timeout_ms ?? this.#timeoutMs;
     const started = performance.now();
+    const span = startDeliverSpan();
     return new Promise((resolve) => {
       const attempt = new Attempt(at + timeoutMs, timeoutMs, (done, error) => {
         if (done.settled) return;
@@ -309,7 +311,7 @@ export class Deliverer {
         this.#inFlight.delete(done);
         const status = done.status;
         const failed = error !== null && !(error instanceof ResponseTooLarge);
-        resolve({
+        const report: AttemptReport = {
           claim,
           at,
           duration_ms: Math.round((performance.now() - started) * 100) / 100,
@@ -317,7 +319,9 @@ export class Deliverer {
           error: failed ? describeError(error, timeoutMs) : null,
           retry_after_ms: done.retryAfter === null ? null : parseRetryAfter(done.retryAfter, Date.now()),
           response: done.excerpt === null ? null : done.excerpt.toString('utf8'),
-        });
+        };
+        endDeliverSpan(span, report);
+        resolve(report);
       });
       this.#inFlight.add(attempt);
       try {
