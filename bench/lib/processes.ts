@@ -58,12 +58,17 @@ export interface TriggersChild extends Child {
   dataDir: string;
 }
 
+/** Extra node flags for the server under test, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" to profile it. */
+function nodeArgs(): string[] {
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+}
+
 /** Starts `triggers serve` from dist/ on a fresh data directory (or the given one). */
 export async function startTriggers(env: Record<string, string> = {}, dataDir?: string): Promise<TriggersChild> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'triggers-bench-'));
   const apiKey = 'bench-api-key-0123456789';
   const port = String(20_000 + Math.floor(Math.random() * 20_000));
-  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'serve'], {
+  const child = spawn(process.execPath, [...nodeArgs(), join(ROOT, 'dist/cli/main.js'), 'serve'], {
     stdio: ['ignore', 'ignore', 'inherit'],
     cwd: dir,
     env: {
