@@ -65,6 +65,17 @@ export interface Config {
   encryptionKey: Buffer | null;
   /** Ingest requests per second per API key, unless the key sets its own; null: no limit. */
   ingestRateLimit: number | null;
+  /** AWS: the Lambda handlers (src/lambda/) and their metrics. */
+  aws: {
+    /** A Secrets Manager secret holding the seed's JSON (TRIGGERS_SECRET_ARN, or the seed's SECRET_ARN); null: none. */
+    secretArn: string | null;
+    /** How long a fetched secret is reused before it is read again. */
+    secretTtlMs: number;
+    /** CloudWatch namespace of the Embedded Metric Format lines. */
+    metricsNamespace: string;
+    /** A dispatcher invocation waits for retries due within this long rather than leaving them to the next run. */
+    lambdaRetryWaitMs: number;
+  };
 }
 
 export type Env = Record<string, string | undefined>;
@@ -75,6 +86,12 @@ export interface LoadOptions {
   overrides?: Env;
   /** Directory to look for `.env` in; defaults to the working directory. */
   cwd?: string;
+  /**
+   * The seed's secrets JSON read from elsewhere (the Lambda handlers fetch it from Secrets
+   * Manager), applied like TRIGGERS_SECRETS_FILE: variables win over it. `setting` names the
+   * variable that pointed at it, for error messages.
+   */
+  secrets?: { setting: string; values: unknown };
 }
 
 interface SeedSecrets {
@@ -98,28 +115,37 @@ function gatherEnv(options: LoadOptions): Env {
   for (const [key, value] of Object.entries(options.overrides ?? {})) if (value !== undefined && value !== '') merged[key] = value;
   for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
 
+  if (options.secrets) applySeedSecrets(merged, options.secrets.values, options.secrets.setting);
   const secretsFile = merged.TRIGGERS_SECRETS_FILE;
   if (secretsFile) {
-    let seed: SeedSecrets;
+    let seed: unknown;
     try {
-      seed = JSON.parse(readFileSync(resolve(cwd, secretsFile), 'utf8')) as SeedSecrets;
+      seed = JSON.parse(readFileSync(resolve(cwd, secretsFile), 'utf8'));
     } catch (error) {
       throw new ConfigError('TRIGGERS_SECRETS_FILE', `cannot read ${secretsFile} as JSON (${(error as Error).message})`);
     }
-    if (typeof seed !== 'object' || seed === null) throw new ConfigError('TRIGGERS_SECRETS_FILE', 'must hold a JSON object');
-    const fromSeed: [string, unknown][] = [
-      ['TRIGGERS_API_KEY', seed.zapier_api_key],
-      ['TRIGGERS_WEBHOOK_URL', seed.zapier_webhook_url],
-      ['TRIGGERS_JWT_SECRET', seed.jwt_secret],
-      ['TRIGGERS_WEBHOOK_SECRET', seed.webhook_secret],
-    ];
-    for (const [key, value] of fromSeed) {
-      if (value === undefined || value === null || value === '') continue;
-      if (typeof value !== 'string') throw new ConfigError('TRIGGERS_SECRETS_FILE', `${key} must be a string`);
-      merged[key] ??= value;
-    }
+    applySeedSecrets(merged, seed, 'TRIGGERS_SECRETS_FILE');
   }
   return merged;
+}
+
+/** Fills the variables the seed's secrets JSON sets, where they are not set already. */
+function applySeedSecrets(merged: Env, values: unknown, setting: string): void {
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw new ConfigError(setting, 'must hold a JSON object');
+  }
+  const seed = values as SeedSecrets;
+  const fromSeed: [string, unknown][] = [
+    ['TRIGGERS_API_KEY', seed.zapier_api_key],
+    ['TRIGGERS_WEBHOOK_URL', seed.zapier_webhook_url],
+    ['TRIGGERS_JWT_SECRET', seed.jwt_secret],
+    ['TRIGGERS_WEBHOOK_SECRET', seed.webhook_secret],
+  ];
+  for (const [key, value] of fromSeed) {
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string') throw new ConfigError(setting, `${key} must be a string`);
+    merged[key] ??= value;
+  }
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -170,6 +196,21 @@ function webhookUrl(env: Env, name: string): string | null {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(name, 'must be an http:// or https:// URL');
   return url.toString();
+}
+
+/** The seed's namespace, so its dashboard and alarm find the metrics unchanged. */
+export const DEFAULT_METRICS_NAMESPACE = 'ZapierTriggersAPI/Dispatcher';
+
+function metricsNamespace(env: Env): string {
+  const text = env.TRIGGERS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE;
+  // CloudWatch allows 1 to 255 of these characters and keeps AWS/ for its own namespaces.
+  if (!/^[A-Za-z0-9 ._\-/#:]{1,255}$/.test(text) || text.startsWith('AWS/')) {
+    throw new ConfigError(
+      'TRIGGERS_METRICS_NAMESPACE',
+      `expected 1 to 255 letters, digits, spaces or . - _ / # :, not starting with AWS/, got ${JSON.stringify(text)}`,
+    );
+  }
+  return text;
 }
 
 export function parseDatabaseUrl(text: string, dataDir: string, cwd: string): DatabaseConfig {
@@ -282,5 +323,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
     },
     encryptionKey,
     ingestRateLimit: env.TRIGGERS_INGEST_RATE_LIMIT === undefined ? null : integer(env, 'TRIGGERS_INGEST_RATE_LIMIT', 0, 1, 1_000_000),
+    aws: {
+      secretArn: env.TRIGGERS_SECRET_ARN ?? env.SECRET_ARN ?? null,
+      secretTtlMs: duration(env, 'TRIGGERS_SECRET_TTL', '5m', 0),
+      metricsNamespace: metricsNamespace(env),
+      lambdaRetryWaitMs: duration(env, 'TRIGGERS_LAMBDA_RETRY_WAIT', '5s', 0),
+    },
   };
 }
