@@ -21,16 +21,25 @@ import type { Tx } from '../groupCommit.js';
 import { prepared } from '../prepared.js';
 import { parseDeliveryId } from '../rows.js';
 
-const CURRENT = `SELECT d.status, d.lease_token, d.attempts_count, d.subscription_id, e.created_at AS event_created_at
-  FROM deliveries d JOIN events e ON e.id = d.event_id WHERE d.id = ?`;
 const INSERT_ATTEMPT = `INSERT INTO attempts (delivery_id, n, at, duration_ms, status_code, error, response)
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
-// One UPDATE per settlement: the outcome's columns, plus the attempt's when one was made.
+// One UPDATE per settlement, guarded by the state it applies to, returning what the attempt row
+// and the health marks need: the outcome's columns, plus the attempt's when one was made.
 const WITH_ATTEMPT = `attempts_count = attempts_count + 1, retry_index = retry_index + 1, last_status_code = ?, last_error = ?,`;
-const DELIVERED = `status = 'delivered', delivered_at = ?, latency_ms = ?, next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ?`;
-const RETRY = `next_attempt_at = ?, lease_token = NULL, updated_at = ? WHERE id = ?`;
-const DEAD = `status = 'failed', next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ?`;
-const update = (attempt: boolean, outcome: string) => `UPDATE deliveries SET ${attempt ? WITH_ATTEMPT : ''} ${outcome}`;
+const DELIVERED = `status = 'delivered', delivered_at = ?,
+  latency_ms = max(0, ? - (SELECT created_at FROM events WHERE id = deliveries.event_id)),
+  next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ? AND status = 'pending'`;
+const RETRY = `next_attempt_at = ?, lease_token = NULL, updated_at = ? WHERE id = ? AND status = 'pending' AND lease_token = ?`;
+const DEAD = `status = 'failed', next_attempt_at = NULL, lease_token = NULL, updated_at = ?
+  WHERE id = ? AND status = 'pending' AND lease_token = ?`;
+const RETURNING = 'RETURNING attempts_count, subscription_id';
+const update = (attempt: boolean, outcome: string) =>
+  `UPDATE deliveries SET ${attempt ? WITH_ATTEMPT : ''} ${outcome} ${RETURNING}`;
+const UPDATES = {
+  delivered: [update(false, DELIVERED), update(true, DELIVERED)],
+  retry: [update(false, RETRY), update(true, RETRY)],
+  dead: [update(false, DEAD), update(true, DEAD)],
+} as const;
 const DISABLE = `UPDATE subscriptions SET status = 'disabled', disabled_reason = ?, updated_at = ? WHERE id = ?`;
 // Written only when something changes (last_success_at at most once a second while healthy).
 const HEALTHY = `UPDATE subscriptions SET last_success_at = ?, first_failure_at = NULL WHERE id = ?
@@ -38,12 +47,10 @@ const HEALTHY = `UPDATE subscriptions SET last_success_at = ?, first_failure_at 
 const RECOVERED_THEN_FAILED = 'UPDATE subscriptions SET last_success_at = ?, first_failure_at = ? WHERE id = ?';
 const FAILING = 'UPDATE subscriptions SET first_failure_at = ? WHERE id = ? AND first_failure_at IS NULL';
 
-interface CurrentRow {
-  status: string;
-  lease_token: string | null;
+interface UpdatedRow {
+  /** After the update: the number of the attempt just recorded, when one was made. */
   attempts_count: number;
   subscription_id: string;
-  event_created_at: number;
 }
 
 export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { results: SettleResult[]; disabled: boolean } {
@@ -53,37 +60,31 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
   const health = new Map<string, HealthMark>();
   for (const settlement of settlements) {
     const id = parseDeliveryId(settlement.delivery_id);
-    const row = id === null ? undefined : (prepared(db, CURRENT).get(id) as CurrentRow | undefined);
-    const holdsLease = row !== undefined && settlement.lease_token !== null && row.lease_token === settlement.lease_token;
-    const applies =
-      id !== null && row !== undefined && row.status === 'pending' && (settlement.outcome.kind === 'delivered' || holdsLease);
-    if (!applies || id === null || row === undefined) {
+    const outcome = settlement.outcome;
+    // Anything but a delivery needs the lease: a late 2xx still counts after the lease was lost.
+    if (id === null || (outcome.kind !== 'delivered' && settlement.lease_token === null)) {
       results.push({ delivery_id: settlement.delivery_id, applied: false });
       continue;
     }
     const attempt = settlement.attempt;
-    const recorded: unknown[] = [];
-    if (attempt !== null) {
-      prepared(db, INSERT_ATTEMPT).run(
-        id,
-        row.attempts_count + 1,
-        attempt.at,
-        attempt.duration_ms,
-        attempt.status_code,
-        attempt.error,
-        attempt.response,
-      );
-      recorded.push(attempt.status_code, attempt.error);
-      markHealth(health, row.subscription_id, settlement.outcome.kind === 'delivered');
-    }
-    const outcome = settlement.outcome;
     const made = attempt !== null;
+    const recorded: unknown[] = made ? [attempt.status_code, attempt.error] : [];
+    const statement = prepared(db, UPDATES[outcome.kind][made ? 1 : 0]);
+    let row: UpdatedRow | undefined;
     if (outcome.kind === 'delivered') {
-      prepared(db, update(made, DELIVERED)).run(...recorded, now, Math.max(0, now - row.event_created_at), now, id);
+      row = statement.get(...recorded, now, now, now, id) as UpdatedRow | undefined;
     } else if (outcome.kind === 'retry') {
-      prepared(db, update(made, RETRY)).run(...recorded, outcome.next_attempt_at, now, id);
+      row = statement.get(...recorded, outcome.next_attempt_at, now, id, settlement.lease_token) as UpdatedRow | undefined;
     } else {
-      prepared(db, update(made, DEAD)).run(...recorded, now, id);
+      row = statement.get(...recorded, now, id, settlement.lease_token) as UpdatedRow | undefined;
+    }
+    if (row === undefined) {
+      results.push({ delivery_id: settlement.delivery_id, applied: false });
+      continue;
+    }
+    if (made) {
+      prepared(db, INSERT_ATTEMPT).run(id, row.attempts_count, attempt.at, attempt.duration_ms, attempt.status_code, attempt.error, attempt.response);
+      markHealth(health, row.subscription_id, outcome.kind === 'delivered');
     }
     if (settlement.disable_subscription !== undefined) {
       prepared(db, DISABLE).run(settlement.disable_subscription, now, row.subscription_id);
