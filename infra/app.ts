@@ -1,0 +1,29 @@
+/**
+ * The CDK app: `npm run synth` (build, then this file) writes the CloudFormation template and
+ * the Lambda package to infra/cdk.out/, offline; `npx aws-cdk@2 deploy --app infra/cdk.out`
+ * deploys it (docs/aws.md). Options are CDK context: `npm run synth -- -c streams=true`.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App } from 'aws-cdk-lib';
+import { lambdaCode } from './lambdaPackage.js';
+import { contextFromArgs, readSettings } from './settings.js';
+import { TriggersStack } from './stack.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outdir = join(root, 'infra', 'cdk.out');
+
+try {
+  const app = new App({ outdir, context: contextFromArgs(process.argv.slice(2)) });
+  const { stackName, ...settings } = readSettings((key) => app.node.tryGetContext(key));
+  new TriggersStack(app, stackName, {
+    ...settings,
+    code: lambdaCode(root),
+    description: 'Triggers: event ingestion API and webhook dispatcher',
+  });
+  app.synth();
+  console.log(`synthesized stack ${stackName} into ${outdir}`);
+} catch (error) {
+  console.error(`synth failed: ${(error as Error).message}`);
+  process.exit(1);
+}
