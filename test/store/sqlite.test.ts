@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +69,19 @@ describe('SQLite specifics', () => {
     for (const e of events) assert.equal((await reopened.getEvent(e.id))?.deliveries.length, 1);
     assert.equal((await reopened.stats()).events, 50);
     await reopened.close();
+  });
+
+  it('WAL pages reach the database file through the checkpoint worker, not the writer', async () => {
+    const path = freshPath();
+    const store = await openSqliteStore(path);
+    const before = statSync(path).size;
+    // A few MB of WAL: far below the writer's own automatic checkpoint threshold.
+    for (let i = 0; i < 20; i++) await store.append({ events: Array.from({ length: 200 }, () => event()) });
+    const deadline = Date.now() + 5_000;
+    while (statSync(path).size <= before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(statSync(path).size > before, 'the database file grew while the store stayed open');
+    assert.equal((await store.stats()).events, 4000);
+    await store.close();
   });
 
   it('migrations are recorded once and re-running them changes nothing', async () => {

@@ -15,8 +15,8 @@ import type {
   NewSubscription,
   ReceivedRequest,
   ReceiverSummary,
-  SettleResult,
   Settlement,
+  SettleResult,
   Subscription,
   SubscriptionPatch,
 } from '../../core/types.js';
@@ -36,8 +36,8 @@ import type {
   StoreCapabilities,
   StoreStats,
 } from '../store.js';
+import { Checkpointer } from './checkpointer.js';
 import { mapSqliteError } from './errors.js';
-import { WalSync } from './walSync.js';
 import { GroupCommit, type Tx } from './groupCommit.js';
 import { applyMigrations } from './migrate.js';
 import type { Db } from './prepared.js';
@@ -53,14 +53,15 @@ import { listEvents } from './queries/listEvents.js';
 import { listInbox } from './queries/listInbox.js';
 import { getReceived, listReceived } from './queries/listReceived.js';
 import { nextDueAt } from './queries/nextDueAt.js';
-import * as receivers from './queries/receivers.js';
 import { purge } from './queries/purge.js';
+import * as receivers from './queries/receivers.js';
 import { recordReceived } from './queries/recordReceived.js';
 import { replayDeliveries } from './queries/replayDeliveries.js';
 import { settleDeliveries } from './queries/settleDeliveries.js';
 import { stats } from './queries/stats.js';
 import * as subscriptions from './queries/subscriptions.js';
 import { SubscriptionCache } from './subscriptionCache.js';
+import { WalSync } from './walSync.js';
 
 type Listener = (subscriptionIds: string[]) => void;
 
@@ -68,6 +69,7 @@ export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = { crossProcessWakeups: false, multiProcess: false };
   private readonly writer: GroupCommit;
   private readonly walSync: WalSync | null;
+  private readonly checkpointer: Checkpointer | null;
   private readonly active = new SubscriptionCache();
   private readonly listeners = new Set<Listener>();
   private closed = false;
@@ -78,6 +80,7 @@ export class SqliteStore implements Store {
   ) {
     const walSync = db.memory ? null : new WalSync(`${db.name}-wal`);
     this.walSync = walSync;
+    this.checkpointer = db.memory ? null : new Checkpointer(db);
     this.writer = new GroupCommit(
       db,
       clock,
@@ -98,6 +101,7 @@ export class SqliteStore implements Store {
     this.writer.close();
     await this.walSync?.drained();
     this.walSync?.close();
+    await this.checkpointer?.close();
     this.listeners.clear();
     this.db.close();
   }
