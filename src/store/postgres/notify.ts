@@ -58,6 +58,10 @@ export class Notifier {
 
   constructor(private readonly options: NotifierOptions) {}
 
+  get channel(): string {
+    return this.options.channel;
+  }
+
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     if (this.state === 'idle') void this.connect();

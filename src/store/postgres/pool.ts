@@ -24,10 +24,25 @@ export interface PoolSettings {
   types?: pg.CustomTypesConfig;
 }
 
+/**
+ * A statement PostgreSQL prepares once per connection and reuses (parse and plan skipped): for
+ * the hot paths. The name must be unique to its text across the store.
+ */
+export interface NamedStatement {
+  name: string;
+  text: string;
+}
+
 /** The pooled connection, as the verbs see it: something to run parameterised SQL on. */
 export interface Queryable {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    statement: string | NamedStatement,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>>;
 }
+
+const toConfig = (statement: string | NamedStatement, values: unknown[] | undefined): pg.QueryConfig =>
+  typeof statement === 'string' ? { text: statement, values } : { name: statement.name, text: statement.text, values };
 
 /** Double-quotes an identifier already known to match SCHEMA_PATTERN. */
 export const quoteIdent = (name: string): string => `"${name}"`;
@@ -72,11 +87,14 @@ export class Database {
     return this.settings.schema;
   }
 
-  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(
+    statement: string | NamedStatement,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     this.assertOpen();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.pool.query<R>(text, values);
+        return await this.pool.query<R>(toConfig(statement, values));
       } catch (error) {
         // A single statement that lost a deadlock was rolled back whole: running it again is safe.
         if (attempt < 5 && isRetryable(error)) continue;

@@ -43,7 +43,7 @@ import type { Notifier } from './notify.js';
 import type { Database } from './pool.js';
 import { ackEvent } from './queries/ackEvent.js';
 import * as apiKeys from './queries/apiKeys.js';
-import { appendEvents } from './queries/appendEvents.js';
+import { appendEvents, needsTransaction } from './queries/appendEvents.js';
 import { claimDeliveries } from './queries/claimDeliveries.js';
 import { deleteEvent, getEvent } from './queries/events.js';
 import { extendLeases } from './queries/extendLeases.js';
@@ -269,12 +269,13 @@ export class PostgresStore implements Store {
   }
 
   // ── group commits ───────────────────────────────────────────────────────────────────────
+  /** One statement when no request carries an idempotency key (see queries/appendEvents.ts). */
   private async commitAppends(batch: AppendRequest[]): Promise<AppendResult[]> {
-    const { results, woken } = await this.db.transaction(async (client) => {
-      const appended = await appendEvents(client, batch, this.clock());
-      await this.notifier.notifyInTransaction(client, appended.woken);
-      return appended;
-    });
+    const wake = { channel: this.notifier.channel, origin: this.notifier.origin };
+    const now = this.clock();
+    const { results, woken } = needsTransaction(batch)
+      ? await this.db.transaction((client) => appendEvents(client, batch, now, wake))
+      : await appendEvents(this.db, batch, now, wake);
     this.notifier.emitLocal(woken);
     return results;
   }
