@@ -1,52 +1,36 @@
 /**
- * The events table, built from the store's table description: on-demand billing, point-in-time
- * recovery, TTL for retention, and a NEW_IMAGE stream for the Streams dispatcher. Retained on
+ * The events table, built from the store's table description: keys, global indexes, TTL,
+ * NEW_IMAGE stream and on-demand billing as described, plus point-in-time recovery. Retained on
  * stack deletion: the data outlives the stack unless removed on purpose (docs/aws.md, teardown).
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { TABLE, type KeySchemaElement, type TableDescription } from './tableSchema.js';
+import { type TableDescription, tableSchema } from './tableSchema.js';
 
-const ATTRIBUTE_TYPES = {
-  S: dynamodb.AttributeType.STRING,
-  N: dynamodb.AttributeType.NUMBER,
-  B: dynamodb.AttributeType.BINARY,
-} as const;
+const PROJECTIONS = { ALL: dynamodb.ProjectionType.ALL, KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY } as const;
+const STREAMS = { NEW_IMAGE: dynamodb.StreamViewType.NEW_IMAGE } as const;
+const BILLING = { PAY_PER_REQUEST: dynamodb.BillingMode.PAY_PER_REQUEST } as const;
 
-const PROJECTIONS = {
-  ALL: dynamodb.ProjectionType.ALL,
-  KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY,
-  INCLUDE: dynamodb.ProjectionType.INCLUDE,
-} as const;
+/** Every key attribute is a string (the description says so). */
+const key = (name: string): dynamodb.Attribute => ({ name, type: dynamodb.AttributeType.STRING });
 
-export function eventsTable(scope: Construct, id: string, description: TableDescription = TABLE): dynamodb.Table {
-  const attribute = (name: string): dynamodb.Attribute => {
-    const definition = description.AttributeDefinitions.find((a) => a.AttributeName === name);
-    if (!definition) throw new Error(`table description: key attribute ${name} has no AttributeDefinition`);
-    return { name, type: ATTRIBUTE_TYPES[definition.AttributeType] };
-  };
-  const keys = (schema: KeySchemaElement[]) => {
-    const hash = schema.find((k) => k.KeyType === 'HASH');
-    const range = schema.find((k) => k.KeyType === 'RANGE');
-    if (!hash) throw new Error('table description: a key schema without a HASH key');
-    return { partitionKey: attribute(hash.AttributeName), sortKey: range ? attribute(range.AttributeName) : undefined };
-  };
-
+export function eventsTable(scope: Construct, id: string, description: TableDescription = tableSchema): dynamodb.Table {
   const table = new dynamodb.Table(scope, id, {
-    ...keys(description.KeySchema),
-    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    partitionKey: key(description.partitionKey),
+    sortKey: key(description.sortKey),
+    billingMode: BILLING[description.billingMode],
     pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-    timeToLiveAttribute: description.TimeToLiveAttribute,
-    stream: dynamodb.StreamViewType.NEW_IMAGE,
+    timeToLiveAttribute: description.timeToLiveAttribute,
+    stream: STREAMS[description.stream.viewType],
     removalPolicy: RemovalPolicy.RETAIN,
   });
-  for (const index of description.GlobalSecondaryIndexes) {
+  for (const index of description.globalIndexes) {
     table.addGlobalSecondaryIndex({
-      indexName: index.IndexName,
-      ...keys(index.KeySchema),
-      projectionType: PROJECTIONS[index.Projection.ProjectionType],
-      nonKeyAttributes: index.Projection.NonKeyAttributes,
+      indexName: index.name,
+      partitionKey: key(index.partitionKey),
+      sortKey: key(index.sortKey),
+      projectionType: PROJECTIONS[index.projection],
     });
   }
   return table;

@@ -1,67 +1,43 @@
 /**
- * The DynamoDB table's keys, indexes and TTL attribute, in the shape of the SDK's CreateTable
- * input (what the store's tests hand to a local DynamoDB), so one description can serve both the
- * store and this stack. `table.ts` turns it into CDK properties.
+ * The table description the stack builds the events table from: the same data, in the same
+ * shape, as the DynamoDB store's `tableSchema` (src/store/dynamodb/schema.ts), which replaces
+ * this copy once it is committed. Single-table design: `pk`/`sk` on every item, four sparse
+ * global indexes (time-ordered listings, due deliveries, inbox pages, a subscription's
+ * deliveries), `expiresAt` (epoch seconds) as TTL, NEW_IMAGE stream, on-demand billing.
  */
 
-export interface AttributeDefinition {
-  AttributeName: string;
-  AttributeType: 'S' | 'N' | 'B';
-}
-
-export interface KeySchemaElement {
-  AttributeName: string;
-  KeyType: 'HASH' | 'RANGE';
-}
-
-export interface GlobalSecondaryIndex {
-  IndexName: string;
-  KeySchema: KeySchemaElement[];
-  Projection: { ProjectionType: 'ALL' | 'KEYS_ONLY' | 'INCLUDE'; NonKeyAttributes?: string[] };
+export interface IndexDescription {
+  name: string;
+  partitionKey: string;
+  sortKey: string;
+  projection: 'ALL' | 'KEYS_ONLY';
 }
 
 export interface TableDescription {
-  AttributeDefinitions: AttributeDefinition[];
-  KeySchema: KeySchemaElement[];
-  GlobalSecondaryIndexes: GlobalSecondaryIndex[];
-  /** Epoch-seconds attribute DynamoDB expires items by (retention, `TRIGGERS_RETENTION_DAYS`). */
-  TimeToLiveAttribute: string;
+  partitionKey: string;
+  sortKey: string;
+  /** Every key attribute of the table and its indexes; all strings. */
+  keyAttributes: readonly string[];
+  globalIndexes: readonly IndexDescription[];
+  timeToLiveAttribute: string;
+  stream: { viewType: 'NEW_IMAGE' };
+  billingMode: 'PAY_PER_REQUEST';
+  /** Write shards of each sharded index partition (the store's concern; no table setting). */
+  writeShards: number;
 }
 
-/**
- * Single-table layout: every item is addressed by `pk`/`sk`; `gsi1` orders a subscription's due
- * deliveries by next attempt time (inbox reads and claims), `gsi2` lists events by time.
- */
-export const TABLE: TableDescription = {
-  AttributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'sk', AttributeType: 'S' },
-    { AttributeName: 'gsi1pk', AttributeType: 'S' },
-    { AttributeName: 'gsi1sk', AttributeType: 'S' },
-    { AttributeName: 'gsi2pk', AttributeType: 'S' },
-    { AttributeName: 'gsi2sk', AttributeType: 'S' },
+export const tableSchema: TableDescription = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  keyAttributes: ['pk', 'sk', 'listPk', 'listSk', 'duePk', 'dueSk', 'inboxPk', 'inboxSk', 'subPk', 'subSk'],
+  globalIndexes: [
+    { name: 'list', partitionKey: 'listPk', sortKey: 'listSk', projection: 'ALL' },
+    { name: 'due', partitionKey: 'duePk', sortKey: 'dueSk', projection: 'ALL' },
+    { name: 'inbox', partitionKey: 'inboxPk', sortKey: 'inboxSk', projection: 'ALL' },
+    { name: 'bySubscription', partitionKey: 'subPk', sortKey: 'subSk', projection: 'KEYS_ONLY' },
   ],
-  KeySchema: [
-    { AttributeName: 'pk', KeyType: 'HASH' },
-    { AttributeName: 'sk', KeyType: 'RANGE' },
-  ],
-  GlobalSecondaryIndexes: [
-    {
-      IndexName: 'gsi1',
-      KeySchema: [
-        { AttributeName: 'gsi1pk', KeyType: 'HASH' },
-        { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
-      ],
-      Projection: { ProjectionType: 'ALL' },
-    },
-    {
-      IndexName: 'gsi2',
-      KeySchema: [
-        { AttributeName: 'gsi2pk', KeyType: 'HASH' },
-        { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
-      ],
-      Projection: { ProjectionType: 'ALL' },
-    },
-  ],
-  TimeToLiveAttribute: 'expires_at',
+  timeToLiveAttribute: 'expiresAt',
+  stream: { viewType: 'NEW_IMAGE' },
+  billingMode: 'PAY_PER_REQUEST',
+  writeShards: 4,
 };

@@ -13,7 +13,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ALARM_THRESHOLD, DISPATCHER_METRICS } from '../../infra/monitoring.js';
 import { HANDLERS, TriggersStack, type TriggersStackProps } from '../../infra/stack.js';
-import { TABLE } from '../../infra/tableSchema.js';
+import { tableSchema } from '../../infra/tableSchema.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 
@@ -84,18 +84,27 @@ describe('the default stack', () => {
   });
 
   it("has the table from the store's description: keys, GSIs, PITR, TTL, NEW_IMAGE stream, retained", () => {
+    const key = (name: string, KeyType: 'HASH' | 'RANGE') => ({ AttributeName: name, KeyType });
     template.hasResource('AWS::DynamoDB::Table', {
       DeletionPolicy: 'Retain',
       Properties: {
-        BillingMode: 'PAY_PER_REQUEST',
-        KeySchema: TABLE.KeySchema,
-        AttributeDefinitions: Match.arrayWith(TABLE.AttributeDefinitions),
-        GlobalSecondaryIndexes: TABLE.GlobalSecondaryIndexes,
+        BillingMode: tableSchema.billingMode,
+        KeySchema: [key(tableSchema.partitionKey, 'HASH'), key(tableSchema.sortKey, 'RANGE')],
+        GlobalSecondaryIndexes: tableSchema.globalIndexes.map((index) => ({
+          IndexName: index.name,
+          KeySchema: [key(index.partitionKey, 'HASH'), key(index.sortKey, 'RANGE')],
+          Projection: { ProjectionType: index.projection },
+        })),
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-        TimeToLiveSpecification: { AttributeName: TABLE.TimeToLiveAttribute, Enabled: true },
+        TimeToLiveSpecification: { AttributeName: tableSchema.timeToLiveAttribute, Enabled: true },
         StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
       },
     });
+    const [, table] = only(template.findResources('AWS::DynamoDB::Table') as Record<string, Resource>);
+    const defined = (table.Properties.AttributeDefinitions as { AttributeName: string; AttributeType: string }[])
+      .map((a) => `${a.AttributeName}:${a.AttributeType}`)
+      .sort();
+    assert.deepEqual(defined, tableSchema.keyAttributes.map((name) => `${name}:S`).sort());
   });
 
   it('has two functions on Node.js 20 / arm64 with the env every function gets', () => {
