@@ -14,6 +14,7 @@ import { benchLatency } from './latency.js';
 import { ROOT } from './lib/processes.js';
 import { benchMemory } from './memory.js';
 import { benchPeer, peerTable } from './peer.js';
+import { benchPostgres } from './postgres.js';
 
 const wanted = new Set(process.argv.slice(2));
 const all = wanted.size === 0;
@@ -24,12 +25,22 @@ const rows: string[][] = [];
 if (all || wanted.has('ingest')) {
   const report = await benchIngest();
   results.ingest = report;
-  rows.push(['ingest (SQLite, fsync per commit)', `${Math.round(report.triggers.requestsPerSecond)} events/s`, `bare node:http ${Math.round(report.baseline.requestsPerSecond)} req/s`, `${report.ratio}×`]);
+  rows.push([
+    'ingest (SQLite, fsync per commit)',
+    `${Math.round(report.triggers.requestsPerSecond)} events/s`,
+    `bare node:http ${Math.round(report.baseline.requestsPerSecond)} req/s`,
+    `${report.ratio}×`,
+  ]);
 }
 if (all || wanted.has('drain')) {
   const report = await benchDrain();
   results.drain = report;
-  rows.push([`drain ${report.events} backlog → loopback sink`, `${report.triggers.perSecond} deliveries/s`, `raw undici ${report.baseline.perSecond} req/s`, `${report.ratio}×`]);
+  rows.push([
+    `drain ${report.events} backlog → loopback sink`,
+    `${report.triggers.perSecond} deliveries/s`,
+    `raw undici ${report.baseline.perSecond} req/s`,
+    `${report.ratio}×`,
+  ]);
 }
 if (all || wanted.has('latency')) {
   const report = await benchLatency();
@@ -42,29 +53,26 @@ if (all || wanted.has('latency')) {
   ]);
 }
 
-// PostgreSQL (optional: `npm run bench -- postgres`): the same ingest and drain on a fresh schema
-// of the local server (TRIGGERS_BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test).
-if (wanted.has('postgres')) {
-  const base = process.env.TRIGGERS_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-  const url = (name: string) => `${base}${base.includes('?') ? '&' : '?'}schema=${name}_${Date.now().toString(36)}`;
-  const ingest = await benchIngest({ env: { TRIGGERS_DATABASE_URL: url('bench_ingest') } });
-  const drain = await benchDrain({ env: { TRIGGERS_DATABASE_URL: url('bench_drain') } });
-  results.postgres = { ingest, drain };
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: base });
-  await client.connect();
-  const schemas = await client.query<{ nspname: string }>("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bench\\_%'");
-  for (const { nspname } of schemas.rows) await client.query(`DROP SCHEMA "${nspname}" CASCADE`);
-  await client.end();
-  rows.push(['ingest (PostgreSQL, committed before 201)', `${Math.round(ingest.triggers.requestsPerSecond)} events/s`, `bare node:http ${Math.round(ingest.baseline.requestsPerSecond)} req/s`, `${ingest.ratio}×`]);
-  rows.push([`drain ${drain.events} backlog (PostgreSQL)`, `${drain.triggers.perSecond} deliveries/s`, `raw undici ${drain.baseline.perSecond} req/s`, `${drain.ratio}×`]);
+// PostgreSQL (optional: `npm run bench -- postgres`, or one part of it: postgres-ingest,
+// postgres-drain, postgres-dispatchers, postgres-growth; see bench/postgres.ts).
+const postgresParts = [...wanted].filter((name) => name === 'postgres' || name.startsWith('postgres-'));
+if (postgresParts.length > 0) {
+  const { report, rows: postgresRows } = await benchPostgres(postgresParts);
+  results.postgres = report;
+  rows.push(...postgresRows);
 }
 
 if (all || wanted.has('memory')) {
   const report = await benchMemory();
   results.memory = report;
   rows.push([
-    `max resident size, ingest at full speed ${report.seconds} s + delivery`,
+    `max resident size, ${report.paced.targetPerSecond} events/s paced (batches of 100) ${report.seconds} s + delivery`,
+    `${report.paced.maxRssMb} MB (${report.paced.acceptedPerSecond} events/s accepted, ${report.paced.delivered} delivered)`,
+    `idle ${report.idleRssMb} MB`,
+    `${Math.round((report.paced.maxRssMb / report.idleRssMb) * 100) / 100}× idle`,
+  ]);
+  rows.push([
+    `max resident size, single-event ingest at full speed ${report.seconds} s + delivery`,
     `${report.maxRssMb} MB at ${Math.round(report.load.requestsPerSecond)} events/s (${report.delivered} delivered)`,
     `idle ${report.idleRssMb} MB`,
     `${Math.round((report.maxRssMb / report.idleRssMb) * 100) / 100}× idle`,
@@ -97,4 +105,7 @@ console.log('| benchmark | Triggers | baseline (same run) | ratio |\n| --- | ---
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 if (peer) console.log(`\n${peerTable(peer)}`);
 mkdirSync(`${ROOT}/bench/results`, { recursive: true });
-writeFileSync(`${ROOT}/bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`, `${JSON.stringify(results, null, 2)}\n`);
+writeFileSync(
+  `${ROOT}/bench/results/${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
+  `${JSON.stringify(results, null, 2)}\n`,
+);
