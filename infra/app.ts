@@ -1,7 +1,9 @@
 /**
  * The CDK app: `npm run synth` (build, then this file) writes the CloudFormation template and
  * the Lambda package to infra/cdk.out/, offline; `npx aws-cdk@2 deploy --app infra/cdk.out`
- * deploys it (docs/aws.md). Options are CDK context: `npm run synth -- -c streams=true`.
+ * deploys it (docs/aws.md). Options are CDK context: `npm run synth -- -c streams=true`. Run by
+ * the CDK CLI instead (`--app 'node --import tsx infra/app.ts'`), it writes where the CLI asks
+ * (CDK_OUTDIR) and takes the CLI's context.
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +13,7 @@ import { contextFromArgs, readSettings } from './settings.js';
 import { TriggersStack } from './stack.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const outdir = join(root, 'infra', 'cdk.out');
+const outdir = process.env.CDK_OUTDIR ?? join(root, 'infra', 'cdk.out');
 
 try {
   const app = new App({ outdir, context: contextFromArgs(process.argv.slice(2)) });
