@@ -19,7 +19,9 @@ export function openDatabase(path: string): Db {
   // that would cost two index probes per delivery on the hot append path.
   db.pragma('foreign_keys = OFF');
   db.pragma('temp_store = MEMORY');
-  // A bigger page cache keeps the hot index pages (due, inbox) resident under large backlogs.
-  db.pragma('cache_size = -65536');
+  // 16 MiB of page cache (SQLite's default is 2 MiB): the hot pages (the right edges of the
+  // indexes appends go to, and the due ranges claims read) stay resident under large backlogs,
+  // while the process stays well under 200 MB resident at 10,000 events/s (docs/benchmarks.md).
+  db.pragma('cache_size = -16384');
   return db;
 }
