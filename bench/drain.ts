@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { EVENT_BODY } from './lib/load.js';
+import { type NginxSink, startNginxSink } from './lib/nginxSink.js';
 import { type Child, startScript, startTriggers } from './lib/processes.js';
 import { round } from './lib/stats.js';
 
@@ -19,6 +20,13 @@ export interface DrainReport {
   ratio: number;
 }
 
+const isNginx = (sink: Child): sink is NginxSink => 'stats' in sink;
+
+/** The sink the drain posts to: bench/sink.ts (Node), or nginx with BENCH_SINK=nginx (lib/nginxSink.ts). */
+export function startSink(): Promise<Child> {
+  return process.env.BENCH_SINK === 'nginx' ? startNginxSink() : startScript('sink.ts');
+}
+
 interface SinkStats {
   count: number;
   first_at: number;
@@ -28,17 +36,23 @@ interface SinkStats {
 }
 
 export async function sinkStats(sink: Child): Promise<SinkStats> {
+  if (isNginx(sink)) return sink.stats();
   const response = await request(`${sink.url}/stats`);
   return (await response.body.json()) as SinkStats;
 }
 
 export async function resetSink(sink: Child): Promise<void> {
+  if (isNginx(sink)) return sink.reset();
   await (await request(`${sink.url}/reset`, { method: 'POST' })).body.dump();
 }
 
 async function rawUndiciLoop(url: string, total: number, concurrency: number): Promise<number> {
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
-  const envelope = JSON.stringify({ id: 'evt_01JBENCH000000000000000000', created_at: new Date().toISOString(), ...JSON.parse(EVENT_BODY) });
+  const envelope = JSON.stringify({
+    id: 'evt_01JBENCH000000000000000000',
+    created_at: new Date().toISOString(),
+    ...JSON.parse(EVENT_BODY),
+  });
   let next = 0;
   const started = performance.now();
   const worker = async () => {
@@ -48,7 +62,12 @@ async function rawUndiciLoop(url: string, total: number, concurrency: number): P
         method: 'POST',
         dispatcher: agent,
         body: envelope,
-        headers: { 'content-type': 'application/json', 'webhook-id': `evt_${next}`, 'webhook-timestamp': '1', 'webhook-signature': 'v1,x' },
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': `evt_${next}`,
+          'webhook-timestamp': '1',
+          'webhook-signature': 'v1,x',
+        },
       });
       await response.body.dump();
     }
@@ -87,7 +106,7 @@ export async function benchDrain(
 ): Promise<DrainReport> {
   const total = options.events ?? 100_000;
   const concurrency = options.concurrency ?? 64;
-  const sink = await startScript('sink.ts');
+  const sink = await startSink();
   try {
     const baselineSeconds = await rawUndiciLoop(`${sink.url}/hook`, total, concurrency);
     await resetSink(sink);
