@@ -6,7 +6,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { Construct } from 'constructs';
-import { type TableDescription, tableSchema } from './tableSchema.js';
+import { type TableDescription, tableSchema } from '../src/store/dynamodb/schema.js';
 
 const PROJECTIONS = { ALL: dynamodb.ProjectionType.ALL, KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY } as const;
 const STREAMS = { NEW_IMAGE: dynamodb.StreamViewType.NEW_IMAGE } as const;

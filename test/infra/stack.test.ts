@@ -13,7 +13,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ALARM_THRESHOLD, DISPATCHER_METRICS } from '../../infra/monitoring.js';
 import { HANDLERS, TriggersStack, type TriggersStackProps } from '../../infra/stack.js';
-import { tableSchema } from '../../infra/tableSchema.js';
+import { tableSchema } from '../../src/store/dynamodb/schema.js';
 
 type Resource = { Type: string; Properties: Record<string, unknown>; DeletionPolicy?: string };
 
