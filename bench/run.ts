@@ -31,6 +31,12 @@ if (all || wanted.has('ingest')) {
     `bare node:http ${Math.round(report.baseline.requestsPerSecond)} req/s`,
     `${report.ratio}×`,
   ]);
+  rows.push([
+    `ingest, batches of ${report.batch.size} (SQLite, fsync per commit)`,
+    `${report.batch.triggersEventsPerSecond} events/s`,
+    `bare node:http ${report.batch.baselineEventsPerSecond} events/s`,
+    `${report.batch.ratio}×`,
+  ]);
 }
 if (all || wanted.has('drain')) {
   const report = await benchDrain();
