@@ -109,6 +109,15 @@ describe('the default stack', () => {
     }
   });
 
+  it('names handlers that src/lambda exports (dist/lambda/<file>.<export> once built)', async () => {
+    for (const setting of Object.values(HANDLERS)) {
+      const [, file, name] = /^dist\/lambda\/(\w+)\.(\w+)$/.exec(setting) ?? [];
+      assert.ok(file && name, setting);
+      const module = (await import(`../../src/lambda/${file}.js`)) as Record<string, unknown>;
+      assert.equal(typeof module[name], 'function', setting);
+    }
+  });
+
   it('runs the API as dist/lambda/api.handler and the dispatcher as the seed: 256 MB, 5 minutes', () => {
     assert.equal(HANDLERS.api, 'dist/lambda/api.handler');
     assert.equal(HANDLERS.scheduled, 'dist/lambda/dispatcher.scheduledHandler');
