@@ -13,6 +13,7 @@
  * invocation. The store, configuration and engine are set up once per container.
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
+import { AlertMonitor, AlertNotifier, Retention } from '../alerts/index.js';
 import { createDispatcher, type Dispatcher, LocalSource } from '../dispatcher/index.js';
 import { seedMetricLines } from '../observability/emf.js';
 import { createLogger } from '../observability/logger.js';
@@ -28,7 +29,15 @@ export interface DispatcherHandlerOptions extends HandlerOptions {
 interface BuiltDispatcher {
   engine: Dispatcher;
   source: LambdaSource;
+  /** The seed's failure alarm and endpoint health, checked after each scheduled run. */
+  monitor: AlertMonitor;
+  retention: Retention;
+  /** When this container last ran a retention pass. */
+  retainedAt: number;
 }
+
+/** Retention runs at most this often per container (TTL on the table is its backstop). */
+const RETENTION_EVERY_MS = 3_600_000;
 
 export interface ScheduledResult extends InvocationSummary {
   handler: 'scheduled';
@@ -54,7 +63,22 @@ export function createDispatcherHandlers(options: DispatcherHandlerOptions = {})
     async build(parts) {
       const source = new LambdaSource(new LocalSource(parts.store, { retrySchedule: parts.config.retrySchedule }));
       const engine = createDispatcher({ source, config: parts.config, metrics: parts.metrics, logger: parts.logger });
-      return { engine, source };
+      const { config, store, logger } = parts;
+      const alertLog = logger.child({ component: 'alerts' });
+      const monitor = new AlertMonitor({
+        store,
+        notifier: new AlertNotifier(config.alerts.webhookUrl, alertLog),
+        log: alertLog,
+        threshold: config.alerts.threshold,
+        windowMs: config.alerts.windowMs,
+        endpointDisableAfterMs: config.alerts.endpointDisableAfterMs,
+      });
+      const retention = new Retention({
+        store,
+        log: logger.child({ component: 'retention' }),
+        retentionDays: config.retentionDays,
+      });
+      return { engine, source, monitor, retention, retainedAt: 0 };
     },
     async dispose(built) {
       await built.engine.stop();
@@ -99,6 +123,7 @@ export function createDispatcherHandlers(options: DispatcherHandlerOptions = {})
     }
     if (result.error) parts.logger.error({ err: result.error }, 'dispatcher run stopped early');
     report(parts, 'scheduled', context, result.summary, result.latencies);
+    await housekeeping(built);
     return { handler: 'scheduled', ...result.summary };
   }
 
@@ -112,6 +137,20 @@ export function createDispatcherHandlers(options: DispatcherHandlerOptions = {})
     streamHandler,
     close: () => container.close(),
   };
+}
+
+/**
+ * What `serve` runs on timers, done once per scheduled run here (a frozen container runs no
+ * timers): the alert checks (the seed's alarm to TRIGGERS_ALERT_WEBHOOK_URL, disabling endpoints
+ * failing past TRIGGERS_ENDPOINT_DISABLE_AFTER) and, hourly, a retention pass. Both log their
+ * own failures and never fail the run.
+ */
+async function housekeeping(built: BuiltDispatcher): Promise<void> {
+  await built.monitor.check();
+  if (Date.now() - built.retainedAt >= RETENTION_EVERY_MS) {
+    built.retainedAt = Date.now();
+    await built.retention.run();
+  }
 }
 
 type Invoke = (

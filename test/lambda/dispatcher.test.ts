@@ -215,6 +215,28 @@ describe('scheduledHandler (EventBridge)', () => {
   });
 });
 
+describe('scheduledHandler housekeeping', () => {
+  beforeEach(() => sink.reset());
+
+  it("raises the seed's alarm (more than 3 dead letters in 5 minutes) to TRIGGERS_ALERT_WEBHOOK_URL after a run", async () => {
+    const d = deploy('/failing', { TRIGGERS_ALERT_WEBHOOK_URL: `${sink.url}/alerts` });
+    try {
+      sink.respond('/failing', { status: 400 });
+      sink.respond('/alerts', { status: 204 });
+      for (let i = 0; i < 4; i++) await sendEvent(d, { i });
+      const result = await d.dispatcher.scheduledHandler(scheduledEvent(), lambdaContext());
+      assert.equal(result.failed, 4);
+      const [alert] = await sink.waitFor(1, { path: '/alerts' });
+      const body = alert?.json<{ alert: string; count: number; subscription_ids: string[] }>();
+      assert.equal(body?.alert, 'deliveries_failed');
+      assert.equal(body?.count, 4);
+      assert.deepEqual(body?.subscription_ids, ['default']);
+    } finally {
+      await d.close();
+    }
+  });
+});
+
 describe('streamHandler (DynamoDB Streams)', () => {
   beforeEach(() => sink.reset());
 
