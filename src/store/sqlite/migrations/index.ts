@@ -7,6 +7,7 @@ import { sql as initial } from './001_initial.js';
 import { sql as receiver } from './002_receiver.js';
 import { sql as apiKeys } from './003_api_keys.js';
 import { sql as deliveryControl } from './004_delivery_control.js';
+import { sql as countedStatusChanges } from './005_counted_status_changes.js';
 
 export interface Migration {
   version: number;
@@ -19,4 +20,5 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: '002_receiver', sql: receiver },
   { version: 3, name: '003_api_keys', sql: apiKeys },
   { version: 4, name: '004_delivery_control', sql: deliveryControl },
+  { version: 5, name: '005_counted_status_changes', sql: countedStatusChanges },
 ];

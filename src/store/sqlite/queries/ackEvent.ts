@@ -8,8 +8,9 @@
 import type { AckResult } from '../../store.js';
 import type { Tx } from '../groupCommit.js';
 import { prepared } from '../prepared.js';
+import { countStatusChange } from './counters.js';
 
-const FIND = `SELECT d.id, d.status, e.created_at AS event_created_at FROM deliveries d
+const FIND = `SELECT d.id, d.status, d.subscription_id, e.created_at AS event_created_at FROM deliveries d
   JOIN events e ON e.id = d.event_id WHERE d.subscription_id = ? AND d.event_id = ?`;
 const DELIVER = `UPDATE deliveries SET status = 'delivered', delivered_at = ?, latency_ms = ?, next_attempt_at = NULL,
   lease_token = NULL, updated_at = ? WHERE id = ?`;
@@ -17,10 +18,11 @@ const DELIVER = `UPDATE deliveries SET status = 'delivered', delivered_at = ?, l
 export function ackEvent(tx: Tx, subscriptionId: string, eventId: string): AckResult {
   const { db, now } = tx;
   const row = prepared(db, FIND).get(subscriptionId, eventId) as
-    | { id: number; status: string; event_created_at: number }
+    | { id: number; status: string; subscription_id: string; event_created_at: number }
     | undefined;
   if (row === undefined) return 'not_found';
   if (row.status === 'delivered') return 'already_acked';
   prepared(db, DELIVER).run(now, Math.max(0, now - row.event_created_at), now, row.id);
+  countStatusChange(tx, row.subscription_id, row.status, 'delivered');
   return 'acked';
 }

@@ -14,6 +14,7 @@ import type { Tx } from '../groupCommit.js';
 import { prepared } from '../prepared.js';
 import { parseDeliveryId } from '../rows.js';
 import { typeCondition } from '../typeFilter.js';
+import { countStatusChange } from './counters.js';
 
 export function replayDeliveries(tx: Tx, filter: ReplayFilter): number {
   const conditions = ["status = 'failed'"];
@@ -43,7 +44,10 @@ export function replayDeliveries(tx: Tx, filter: ReplayFilter): number {
   }
   const sql = `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ?, retry_index = 0,
     lease_token = NULL WHERE ${conditions.join(' AND ')} RETURNING subscription_id`;
-  const rows = prepared(tx.db, sql).pluck().all(...params) as string[];
+  const rows = prepared(tx.db, sql)
+    .pluck()
+    .all(...params) as string[];
+  for (const subscriptionId of rows) countStatusChange(tx, subscriptionId, 'failed', 'pending');
   tx.notify(new Set(rows));
   return rows.length;
 }

@@ -15,11 +15,12 @@
  * sets `last_success_at` (to within a second) and clears `first_failure_at`; a failed one sets
  * `first_failure_at` unless already set. Only attempts count (an inbox ack made no request).
  */
-import type { SettleResult, Settlement } from '../../../core/types.js';
+import type { Settlement, SettleResult } from '../../../core/types.js';
 import { type HealthMark, markHealth } from '../../health.js';
 import type { Tx } from '../groupCommit.js';
 import { prepared } from '../prepared.js';
 import { parseDeliveryId } from '../rows.js';
+import { countStatusChange } from './counters.js';
 
 const INSERT_ATTEMPT = `INSERT INTO attempts (delivery_id, n, at, duration_ms, status_code, error, response)
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
@@ -82,8 +83,18 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
       results.push({ delivery_id: settlement.delivery_id, applied: false });
       continue;
     }
+    if (outcome.kind !== 'retry')
+      countStatusChange(tx, row.subscription_id, 'pending', outcome.kind === 'dead' ? 'failed' : 'delivered');
     if (made) {
-      prepared(db, INSERT_ATTEMPT).run(id, row.attempts_count, attempt.at, attempt.duration_ms, attempt.status_code, attempt.error, attempt.response);
+      prepared(db, INSERT_ATTEMPT).run(
+        id,
+        row.attempts_count,
+        attempt.at,
+        attempt.duration_ms,
+        attempt.status_code,
+        attempt.error,
+        attempt.response,
+      );
       markHealth(health, row.subscription_id, outcome.kind === 'delivered');
     }
     if (settlement.disable_subscription !== undefined) {
