@@ -18,7 +18,7 @@ const outdir = process.env.CDK_OUTDIR ?? join(root, 'infra', 'cdk.out');
 
 try {
   // infra/cdk.out is this app's alone: start it afresh, so Lambda packages of earlier builds
-  // (about 100 MB each) do not pile up. A directory the CDK CLI chose is the CLI's to manage.
+  // (about 55 MB each) do not pile up. A directory the CDK CLI chose is the CLI's to manage.
   const context = contextFromArgs(process.argv.slice(2));
   const missing = missingHandlers(root);
   if (missing.length > 0) throw new Error(`${missing.join(', ')} missing: run \`npm run build\` before synth`);

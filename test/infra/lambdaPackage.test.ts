@@ -41,6 +41,7 @@ function fixture(options: { built?: boolean } = {}): string {
         'node_modules/prod/node_modules/nested': { version: '2.0.0' },
         'node_modules/@scope/lib': { version: '1.0.0' },
         'node_modules/devonly': { version: '1.0.0', dev: true },
+        'node_modules/better-sqlite3': { version: '12.0.0' },
         'node_modules/absent-optional': { version: '1.0.0', optional: true },
       },
     }),
@@ -49,6 +50,19 @@ function fixture(options: { built?: boolean } = {}): string {
   write(join(root, 'node_modules/prod/node_modules/nested/index.js'), 'module.exports = 2;');
   write(join(root, 'node_modules/@scope/lib/index.js'), 'module.exports = 3;');
   write(join(root, 'node_modules/devonly/index.js'), 'module.exports = 4;');
+  write(join(root, 'node_modules/prod/index.d.ts'), 'export {};');
+  write(join(root, 'node_modules/prod/README.md'), '# prod');
+  write(join(root, 'node_modules/prod/LICENSE.md'), 'MIT');
+  write(join(root, 'node_modules/.bin/prod'), '#!/bin/sh');
+  for (const file of [
+    'lib/index.js',
+    'build/Release/better_sqlite3.node',
+    'build/Release/obj/x.o',
+    'deps/sqlite3.c',
+    'src/db.cpp',
+  ]) {
+    write(join(root, 'node_modules/better-sqlite3', file), 'x');
+  }
   write(join(root, 'src/console/public/index.html'), '<!doctype html>');
   if (options.built !== false) {
     write(join(root, 'dist/lambda/api.js'), 'export const handler = () => {};');
@@ -79,7 +93,7 @@ describe('the Lambda package', () => {
     }
   });
 
-  it('copies dist (no declarations), the console, production modules and a module package.json', () => {
+  it('copies dist (no declarations), the console, production modules (what runs) and a module package.json', () => {
     const root = fixture();
     const out = tempDir();
     packageLambda(root, out);
@@ -92,6 +106,15 @@ describe('the Lambda package', () => {
     assert.ok(existsSync(join(out, 'node_modules/prod/node_modules/nested/index.js')));
     assert.ok(existsSync(join(out, 'node_modules/@scope/lib/index.js')));
     assert.ok(!existsSync(join(out, 'node_modules/devonly')));
+    assert.ok(!existsSync(join(out, 'node_modules/.bin')));
+    assert.ok(existsSync(join(out, 'node_modules/prod/LICENSE.md')), 'licences stay');
+    assert.ok(!existsSync(join(out, 'node_modules/prod/README.md')));
+    assert.ok(!existsSync(join(out, 'node_modules/prod/index.d.ts')));
+    assert.ok(existsSync(join(out, 'node_modules/better-sqlite3/lib/index.js')));
+    assert.ok(existsSync(join(out, 'node_modules/better-sqlite3/build/Release/better_sqlite3.node')));
+    for (const gone of ['build/Release/obj', 'deps', 'src']) {
+      assert.ok(!existsSync(join(out, 'node_modules/better-sqlite3', gone)), gone);
+    }
     const pkg = JSON.parse(readFileSync(join(out, 'package.json'), 'utf8'));
     assert.equal(pkg.type, 'module');
     assert.equal(pkg.version, '9.9.9');
