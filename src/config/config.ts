@@ -19,7 +19,8 @@ export type Role = 'api' | 'dispatcher' | 'all';
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string; url: string }
   | { kind: 'postgres'; url: string }
-  | { kind: 'dynamodb'; table: string; url: string };
+  /** `endpoint`: a local DynamoDB (dynalite, DynamoDB Local) from `?endpoint=` or TRIGGERS_DYNAMODB_ENDPOINT; `region` from `?region=`, else AWS_REGION. */
+  | { kind: 'dynamodb'; table: string; url: string; endpoint?: string | null; region?: string | null };
 
 export interface Config {
   host: string;
@@ -231,7 +232,12 @@ export function parseDatabaseUrl(text: string, dataDir: string, cwd: string): Da
   if (text.startsWith('dynamodb://')) {
     const table = text.slice('dynamodb://'.length).split(/[/?]/)[0] ?? '';
     if (!/^[A-Za-z0-9_.-]{3,255}$/.test(table)) throw new ConfigError('TRIGGERS_DATABASE_URL', 'dynamodb:// needs a table name');
-    return { kind: 'dynamodb', table, url: text };
+    const query = new URLSearchParams(text.includes('?') ? text.slice(text.indexOf('?') + 1) : '');
+    const endpoint = query.get('endpoint') || null;
+    if (endpoint !== null && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
+      throw new ConfigError('TRIGGERS_DATABASE_URL', `?endpoint= must be an http(s) URL, got ${JSON.stringify(endpoint)}`);
+    }
+    return { kind: 'dynamodb', table, url: text, endpoint, region: query.get('region') || null };
   }
   void dataDir;
   throw new ConfigError(
@@ -249,7 +255,14 @@ export function loadConfig(options: LoadOptions = {}): Config {
     throw new ConfigError('TRIGGERS_HOST', `not a host name or address: ${JSON.stringify(host)}`);
   }
   const dataDir = resolve(cwd, env.TRIGGERS_DATA_DIR ?? './data');
-  const database = parseDatabaseUrl(env.TRIGGERS_DATABASE_URL ?? `sqlite:${resolve(dataDir, 'triggers.db')}`, dataDir, cwd);
+  let database = parseDatabaseUrl(env.TRIGGERS_DATABASE_URL ?? `sqlite:${resolve(dataDir, 'triggers.db')}`, dataDir, cwd);
+  const dynamoEndpoint = env.TRIGGERS_DYNAMODB_ENDPOINT;
+  if (database.kind === 'dynamodb' && !database.endpoint && dynamoEndpoint !== undefined) {
+    if (!/^https?:\/\/[^\s/]+/.test(dynamoEndpoint)) {
+      throw new ConfigError('TRIGGERS_DYNAMODB_ENDPOINT', `expected an http(s) URL, got ${JSON.stringify(dynamoEndpoint)}`);
+    }
+    database = { ...database, endpoint: dynamoEndpoint };
+  }
 
   const schedule = parseSchedule(env.TRIGGERS_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE);
   if (schedule === null) {

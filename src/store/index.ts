@@ -5,7 +5,6 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DatabaseConfig } from '../config/config.js';
-import { ConfigError } from '../core/errors.js';
 import { withEncryptedSecrets } from './encryptedSecrets.js';
 import { openSqliteStore } from './sqlite/index.js';
 import type { Store, StoreOptions } from './store.js';
@@ -17,18 +16,27 @@ interface PostgresModule {
   openPostgresStore(url: string, options?: StoreOptions): Promise<Store>;
 }
 
+/** The DynamoDB module's entry point, likewise (only DynamoDB users load the AWS SDK). */
+interface DynamoModule {
+  openDynamoStore(
+    options: StoreOptions & { table: string; endpoint?: string | null; region?: string; retentionDays?: number },
+  ): Promise<Store>;
+}
+
 export interface OpenStoreOptions extends StoreOptions {
   /** TRIGGERS_ENCRYPTION_KEY: signing secrets are encrypted at rest with it (see encryptedSecrets.ts). */
   encryptionKey?: Buffer | null;
+  /** TRIGGERS_RETENTION_DAYS: DynamoDB sets its TTL attribute a day past it (90 days when not given). */
+  retentionDays?: number;
 }
 
 export async function openStore(database: DatabaseConfig, options: OpenStoreOptions = {}): Promise<Store> {
-  const { encryptionKey, ...storeOptions } = options;
-  const store = await openBackend(database, storeOptions);
+  const { encryptionKey, retentionDays, ...storeOptions } = options;
+  const store = await openBackend(database, storeOptions, retentionDays);
   return encryptionKey ? withEncryptedSecrets(store, encryptionKey) : store;
 }
 
-async function openBackend(database: DatabaseConfig, options: StoreOptions): Promise<Store> {
+async function openBackend(database: DatabaseConfig, options: StoreOptions, retentionDays: number | undefined): Promise<Store> {
   switch (database.kind) {
     case 'sqlite':
       if (database.path !== ':memory:') await mkdir(dirname(database.path), { recursive: true });
@@ -39,7 +47,17 @@ async function openBackend(database: DatabaseConfig, options: StoreOptions): Pro
       const postgres = (await import(modulePath)) as PostgresModule;
       return postgres.openPostgresStore(database.url, options);
     }
-    case 'dynamodb':
-      throw new ConfigError('TRIGGERS_DATABASE_URL', 'the DynamoDB store is not available yet');
+    case 'dynamodb': {
+      // Loaded on demand: SQLite and PostgreSQL users never load the AWS SDK.
+      const modulePath = './dynamodb/index.js';
+      const dynamodb = (await import(modulePath)) as DynamoModule;
+      return dynamodb.openDynamoStore({
+        ...options,
+        table: database.table,
+        endpoint: database.endpoint ?? null,
+        ...(database.region ? { region: database.region } : {}),
+        ...(retentionDays !== undefined ? { retentionDays } : {}),
+      });
+    }
   }
 }

@@ -75,11 +75,12 @@ function plan(ctx: AppendContext, request: AppendRequest): Write[] {
     });
   }
   for (const event of request.events) {
-    writes.push({ item: eventItem(layout, event), condition: notExists, what: 'event' });
-    for (const subscription of ctx.subscriptions) {
-      if (!matchesAny(subscription.event_types, event.type)) continue;
-      writes.push({ item: deliveryItem(layout, event, subscription.id, now), condition: notExists, what: 'delivery' });
-    }
+    const matching = ctx.subscriptions
+      .filter((subscription) => matchesAny(subscription.event_types, event.type))
+      .map((s) => s.id);
+    writes.push({ item: eventItem(layout, event, matching), condition: notExists, what: 'event' });
+    for (const id of matching)
+      writes.push({ item: deliveryItem(layout, event, id, now), condition: notExists, what: 'delivery' });
   }
   return writes;
 }

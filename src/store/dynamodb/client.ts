@@ -145,7 +145,14 @@ export const putRequest = (item: Item): WriteRequest => ({ PutRequest: { Item: i
 export const deleteRequest = (key: Key): WriteRequest => ({ DeleteRequest: { Key: key } });
 
 /** Strongly consistent BatchGetItem in chunks of 100; items come back keyed by `pk|sk`. */
-export async function batchGet(db: Dynamo, keys: Key[]): Promise<Map<string, Item>> {
+export async function batchGet(db: Dynamo, keys: Key[], attributes?: readonly string[]): Promise<Map<string, Item>> {
+  const projection =
+    attributes === undefined
+      ? {}
+      : {
+          ProjectionExpression: ['pk', 'sk', ...attributes].map((_, i) => `#p${i}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(['pk', 'sk', ...attributes].map((name, i) => [`#p${i}`, name])),
+        };
   const found = new Map<string, Item>();
   const unique = [...new Map(keys.map((key) => [`${key.pk}|${key.sk}`, key])).values()];
   for (let i = 0; i < unique.length; i += BATCH_GET_MAX) {
@@ -154,7 +161,7 @@ export async function batchGet(db: Dynamo, keys: Key[]): Promise<Map<string, Ite
       if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 20 * 2 ** round)));
       if (round > 10) throw new UnavailableError('DynamoDB left reads unprocessed');
       const result = await db.doc.send(
-        new BatchGetCommand({ RequestItems: { [db.table]: { Keys: pending, ConsistentRead: true } } }),
+        new BatchGetCommand({ RequestItems: { [db.table]: { Keys: pending, ConsistentRead: true, ...projection } } }),
       );
       for (const item of result.Responses?.[db.table] ?? []) found.set(`${item.pk}|${item.sk}`, item);
       pending = (result.UnprocessedKeys?.[db.table]?.Keys ?? []) as Key[];

@@ -5,12 +5,12 @@
  *
  * listEvents walks the list index's `EVENTS#<shard>` partitions merged (sort key
  * `<created_at>#<id>`), so since/until are key ranges; type and source are filter expressions;
- * the status of each listed event is one small Query of its partition (keys and statuses only).
+ * the statuses of a page's events are one BatchGetItem of the deliveries each event item lists.
  */
 import type { EventStatus, EventWithDeliveries } from '../../core/types.js';
 import type { EventQuery, EventSummary, Page } from '../store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { batchWrite, type Dynamo, deleteRequest, Expr, type Item, mapLimit, queryAll } from './client.js';
+import { batchGet, batchWrite, type Dynamo, deleteRequest, Expr, type Item, mapLimit, queryAll } from './client.js';
 import { type CounterDeltas, EVENTS_COUNTER, failedCounter, pendingCounter } from './counters.js';
 import { allOf, typeCondition } from './filters.js';
 import { eventPk, eventsListPk, pad } from './keys.js';
@@ -23,11 +23,10 @@ function statusOf(deliveries: readonly { status?: unknown }[]): EventStatus {
   return 'delivered';
 }
 
-async function partition(db: Dynamo, eventId: string, statusOnly = false): Promise<Item[]> {
+async function partition(db: Dynamo, eventId: string): Promise<Item[]> {
   const expr = new Expr();
   return queryAll(db, {
     KeyConditionExpression: `${expr.n('pk')} = ${expr.v(eventPk(eventId))}`,
-    ...(statusOnly ? { ProjectionExpression: `${expr.n('sk')}, ${expr.n('status')}` } : {}),
     ...expr.params,
     ConsistentRead: true,
   });
@@ -44,8 +43,15 @@ export async function getEvent(db: Dynamo, id: string): Promise<EventWithDeliver
   return { ...toEvent(event), status: statusOf(deliveries), deliveries };
 }
 
-async function eventStatus(db: Dynamo, id: string): Promise<EventStatus> {
-  return statusOf((await partition(db, id, true)).filter(isDeliveryItem));
+/** The statuses of a page of events: one BatchGetItem of the deliveries each event lists. */
+async function eventStatuses(db: Dynamo, events: readonly Item[]): Promise<EventStatus[]> {
+  const keys = events.flatMap((event) => ((event.deliveries ?? []) as string[]).map((sk) => ({ pk: String(event.pk), sk })));
+  const found = await batchGet(db, keys, ['status']);
+  return events.map((event) =>
+    statusOf(
+      ((event.deliveries ?? []) as string[]).map((sk) => found.get(`${event.pk}|${sk}`) ?? {}).filter((d) => 'status' in d),
+    ),
+  );
 }
 
 export async function listEvents(db: Dynamo, shards: number, query: EventQuery): Promise<Page<EventSummary>> {
@@ -76,7 +82,7 @@ export async function listEvents(db: Dynamo, shards: number, query: EventQuery):
   while (page.length <= query.limit) {
     const batch = await merged.take(query.limit + 1 - page.length);
     if (batch.length === 0) break;
-    const statuses = await mapLimit(batch, 16, (item) => eventStatus(db, String(item.id)));
+    const statuses = await eventStatuses(db, batch);
     batch.forEach((item, index) => {
       const status = statuses[index] as EventStatus;
       if (query.status === undefined || status === query.status) page.push({ item, status });

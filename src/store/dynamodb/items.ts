@@ -37,7 +37,11 @@ export interface Layout {
 /** One day past retention: the purge normally removes items first, TTL is the backstop. */
 export const expiresAt = (layout: Layout, at: EpochMs): number => Math.floor(at / 1000) + layout.retentionSeconds + 86_400;
 
-export function eventItem(layout: Layout, event: Event): Item {
+/**
+ * `deliveries` lists the sort keys of the deliveries the event got, so a page of events can read
+ * their statuses in one BatchGetItem instead of a Query per event.
+ */
+export function eventItem(layout: Layout, event: Event, subscriptionIds: readonly string[]): Item {
   return {
     pk: eventPk(event.id),
     sk: EVENT_SK,
@@ -48,6 +52,7 @@ export function eventItem(layout: Layout, event: Event): Item {
     created_at: event.created_at,
     listPk: eventsListPk(shardOf(event.id, layout.shards)),
     listSk: timeSk(event.created_at, event.id),
+    deliveries: subscriptionIds.map(deliverySk),
     expiresAt: expiresAt(layout, event.created_at),
   };
 }
