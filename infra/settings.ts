@@ -39,7 +39,7 @@ export const DEFAULT_SETTINGS: TriggersSettings = {
   corsOrigins: ['*'],
   alarmEmail: undefined,
   architecture: 'arm64',
-  runtime: 'nodejs20.x',
+  runtime: 'nodejs22.x',
 };
 
 export class SettingsError extends Error {

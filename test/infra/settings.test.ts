@@ -11,7 +11,7 @@ describe('stack settings', () => {
     assert.equal(DEFAULT_SETTINGS.schedule, 'rate(5 minutes)');
     assert.equal(DEFAULT_SETTINGS.maxEventsPerRun, 100);
     assert.equal(DEFAULT_SETTINGS.streams, false);
-    assert.equal(DEFAULT_SETTINGS.runtime, 'nodejs20.x');
+    assert.equal(DEFAULT_SETTINGS.runtime, 'nodejs22.x');
   });
 
   it('reads command-line strings', () => {
@@ -25,7 +25,7 @@ describe('stack settings', () => {
       corsOrigins: 'https://a.example, https://b.example',
       alarmEmail: 'ops@example.com',
       architecture: 'x86_64',
-      runtime: 'nodejs22.x',
+      runtime: 'nodejs24.x',
     });
     assert.deepEqual(settings, {
       stackName: 'Triggers-Staging',
@@ -37,7 +37,7 @@ describe('stack settings', () => {
       corsOrigins: ['https://a.example', 'https://b.example'],
       alarmEmail: 'ops@example.com',
       architecture: 'x86_64',
-      runtime: 'nodejs22.x',
+      runtime: 'nodejs24.x',
     });
   });
 

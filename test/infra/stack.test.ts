@@ -97,7 +97,7 @@ describe('the default stack', () => {
     template.resourceCountIs('AWS::Lambda::Function', 2);
     for (const handler of [HANDLERS.api, HANDLERS.scheduled]) {
       const [, fn] = fnByHandler(template, handler);
-      assert.equal(fn.Properties.Runtime, 'nodejs20.x');
+      assert.equal(fn.Properties.Runtime, 'nodejs22.x');
       assert.deepEqual(fn.Properties.Architectures, ['arm64']);
       assert.deepEqual((fn.Properties.Environment as { Variables: unknown }).Variables, {
         TRIGGERS_DATABASE_URL: { 'Fn::Join': ['', ['dynamodb://', { Ref: tableId }]] },
@@ -258,7 +258,7 @@ describe('the stack with streams and every option set', () => {
       corsOrigins: ['https://console.example.com'],
       alarmEmail: 'ops@example.com',
       architecture: 'x86_64',
-      runtime: 'nodejs22.x',
+      runtime: 'nodejs24.x',
     });
     tableId = idOf(template, 'AWS::DynamoDB::Table');
   });
@@ -305,7 +305,7 @@ describe('the stack with streams and every option set', () => {
   it('passes the options to every function', () => {
     for (const handler of [HANDLERS.api, HANDLERS.scheduled, HANDLERS.stream]) {
       const [, fn] = fnByHandler(template, handler);
-      assert.equal(fn.Properties.Runtime, 'nodejs22.x');
+      assert.equal(fn.Properties.Runtime, 'nodejs24.x');
       assert.deepEqual(fn.Properties.Architectures, ['x86_64']);
       const env = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
       assert.equal(env.TRIGGERS_MAX_EVENTS_PER_RUN, '250');
