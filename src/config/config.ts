@@ -19,8 +19,12 @@ export type Role = 'api' | 'dispatcher' | 'all';
 export type DatabaseConfig =
   | { kind: 'sqlite'; path: string; url: string }
   | { kind: 'postgres'; url: string }
-  /** `endpoint`: a local DynamoDB (dynalite, DynamoDB Local) from `?endpoint=` or TRIGGERS_DYNAMODB_ENDPOINT; `region` from `?region=`, else AWS_REGION. */
-  | { kind: 'dynamodb'; table: string; url: string; endpoint?: string | null; region?: string | null };
+  /**
+   * `endpoint`: a local DynamoDB (dynalite, DynamoDB Local) from `?endpoint=` or
+   * TRIGGERS_DYNAMODB_ENDPOINT; `region` from `?region=`, else AWS_REGION; `retentionDays`
+   * (TRIGGERS_RETENTION_DAYS) sets the TTL attribute.
+   */
+  | { kind: 'dynamodb'; table: string; url: string; endpoint?: string | null; region?: string | null; retentionDays?: number };
 
 export interface Config {
   host: string;
@@ -263,6 +267,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     }
     database = { ...database, endpoint: dynamoEndpoint };
   }
+  if (database.kind === 'dynamodb') database = { ...database, retentionDays: integer(env, 'TRIGGERS_RETENTION_DAYS', 90, 1, 36_500) };
 
   const schedule = parseSchedule(env.TRIGGERS_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE);
   if (schedule === null) {

@@ -56,7 +56,9 @@ async function openBackend(database: DatabaseConfig, options: StoreOptions, rete
         table: database.table,
         endpoint: database.endpoint ?? null,
         ...(database.region ? { region: database.region } : {}),
-        ...(retentionDays !== undefined ? { retentionDays } : {}),
+        ...((database.retentionDays ?? retentionDays) !== undefined
+          ? { retentionDays: database.retentionDays ?? retentionDays }
+          : {}),
       });
     }
   }
