@@ -1,7 +1,7 @@
 /**
  * OpenTelemetry spans around ingest and each delivery attempt, through the API package only.
- * With no SDK registered (the default) the tracer hands out one shared non-recording span and
- * every helper below stops at `isRecording()`: no attribute objects, no strings built. Register
+ * With no SDK registered (the default) the tracer hands out the API's non-recording span (one
+ * small object) and every helper below stops at `isRecording()`: no attribute objects, no strings. Register
  * an SDK (e.g. `--import` a file that starts `@opentelemetry/sdk-node`) and the spans appear
  * under the instrumentation scope `triggers`.
  *
