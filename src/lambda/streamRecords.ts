@@ -3,7 +3,8 @@
  * NEW_IMAGE records of every write; only INSERTs of pending deliveries and of events matter (new
  * work). Items are laid out as in src/store/dynamodb/keys.ts:
  *
- *   event     pk EVT#<event id>   sk EVT                       → its pending deliveries (read from the store)
+ *   event     pk EVT#<event id>   sk EVT                       → its pending deliveries (read from the store),
+ *                                                                unless its `deliveries` list is empty
  *   delivery  pk EVT#<event id>   sk DLV#<subscription digest> → its subscription (`subscription_id`)
  *
  * Any other item, and any MODIFY or REMOVE, is not work: skipped. A record that cannot be read
@@ -35,7 +36,8 @@ export function readRecord(record: DynamoDBRecord): RecordWork {
   if (!pk.startsWith(EVENT_PK_PREFIX)) return { kind: 'skip' };
   const eventId = pk.slice(EVENT_PK_PREFIX.length);
   if (eventId === '') return { kind: 'malformed', reason: `no event id in ${pk}` };
-  if (sk === EVENT_SK) return { kind: 'event', eventId };
+  // An event item lists its deliveries' keys: none means no subscription matched it.
+  if (sk === EVENT_SK) return image?.deliveries?.L?.length === 0 ? { kind: 'skip' } : { kind: 'event', eventId };
   if (!sk.startsWith(DELIVERY_SK_PREFIX)) return { kind: 'skip' };
   // A keys-only stream names the delivery by digest only: its event's deliveries are read instead.
   if (!image) return { kind: 'event', eventId };
