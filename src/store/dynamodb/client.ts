@@ -42,6 +42,13 @@ export function connect(options: ConnectOptions): Dynamo {
     maxAttempts: 5,
   });
   const doc = DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } });
+  // Throttling and an unreachable endpoint (after the SDK's own retries) become UnavailableError,
+  // which the API answers with 503 + Retry-After; every other error passes through unchanged.
+  const send = doc.send.bind(doc) as (command: unknown) => Promise<unknown>;
+  (doc as unknown as { send: (command: unknown) => Promise<unknown> }).send = (command) =>
+    send(command).catch((error: unknown) => {
+      throw asUnavailable(error);
+    });
   return { doc, raw, table: options.table };
 }
 

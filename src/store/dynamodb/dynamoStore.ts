@@ -135,9 +135,11 @@ export class DynamoStore implements Store {
     return ensureTable(this.db);
   }
 
+  /** Lets queued and in-flight appends finish, then closes the connections. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.appends.idle();
     this.listeners.clear();
     this.db.raw.destroy();
   }

@@ -29,6 +29,7 @@ export class GroupCommit<Req, Res> {
   private queue: Waiting<Req, Res>[] = [];
   private inFlight = 0;
   private scheduled = false;
+  private idleWaiters: (() => void)[] = [];
 
   constructor(private readonly options: GroupOptions<Req, Res>) {}
 
@@ -61,6 +62,15 @@ export class GroupCommit<Req, Res> {
         this.pump();
       });
     }
+    if (this.inFlight === 0 && this.queue.length === 0 && !this.scheduled) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Resolves once every call submitted so far has been written (or has failed). */
+  idle(): Promise<void> {
+    if (this.inFlight === 0 && this.queue.length === 0 && !this.scheduled) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private async run(batch: Waiting<Req, Res>[]): Promise<void> {
