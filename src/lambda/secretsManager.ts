@@ -5,8 +5,9 @@
  *   cold ──get()──► fetching ──► fresh ──(TTL passes)──► stale ──get()──► fetching ──► fresh
  *                      │                                                    │
  *                      └─ fails: get() rejects (the invocation fails)       └─ fails: the stale
- *                                                                              value is kept and
- *                                                                              retried next get()
+ *                                                                              value is kept, and
+ *                                                                              read again after
+ *                                                                              min(TTL, 30 s)
  *
  * Concurrent get()s share one request. A secret that was read once is never dropped because
  * Secrets Manager is briefly unreachable: the last good value keeps the container serving.
@@ -35,6 +36,9 @@ export interface SecretCacheOptions {
   onStale?: (error: unknown) => void;
 }
 
+/** After a failed re-read, the stale value is used this long (at most the TTL) before trying again. */
+const STALE_RETRY_MS = 30_000;
+
 export class SecretCache {
   readonly secretId: string;
   readonly #ttlMs: number;
@@ -42,7 +46,8 @@ export class SecretCache {
   readonly #clock: () => number;
   readonly #onStale: (error: unknown) => void;
   #value: SecretValue | null = null;
-  #fetchedAt = 0;
+  /** The value is used without a read until then. */
+  #freshUntil = 0;
   #fetching: Promise<SecretValue> | null = null;
   /** GetSecretValue requests made (for tests and logs). */
   fetches = 0;
@@ -57,7 +62,7 @@ export class SecretCache {
 
   /** The cached value while fresh; otherwise reads the secret (sharing a read already under way). */
   async get(): Promise<SecretValue> {
-    if (this.#value !== null && this.#clock() - this.#fetchedAt < this.#ttlMs) return this.#value;
+    if (this.#value !== null && this.#clock() < this.#freshUntil) return this.#value;
     this.#fetching ??= this.#fetch().finally(() => {
       this.#fetching = null;
     });
@@ -65,6 +70,8 @@ export class SecretCache {
     try {
       return await this.#fetching;
     } catch (error) {
+      // Secrets Manager is not asked again by every invocation while it fails.
+      this.#freshUntil = this.#clock() + Math.min(this.#ttlMs, STALE_RETRY_MS);
       this.#onStale(error);
       return this.#value;
     }
@@ -86,7 +93,7 @@ export class SecretCache {
     if (text === undefined) throw new ConfigError('TRIGGERS_SECRET_ARN', `the secret ${this.secretId} has no value`);
     const value = parseSecret(this.secretId, text, answer.VersionId ?? null);
     this.#value = value;
-    this.#fetchedAt = this.#clock();
+    this.#freshUntil = this.#clock() + this.#ttlMs;
     return value;
   }
 

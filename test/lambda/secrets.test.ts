@@ -69,6 +69,15 @@ describe('SecretCache', () => {
       assert.equal(stale.length, 1);
       assert.ok(stale[0] instanceof ConfigError);
       assert.match((stale[0] as Error).message, /AccessDenied/);
+      // Not asked again at every invocation while it fails: after min(TTL, 30 s).
+      const asked = fetchesOf('cache-2');
+      now += 500;
+      await cache.get();
+      assert.equal(fetchesOf('cache-2'), asked);
+      sm.failing = false;
+      sm.put('cache-2', { jwt_secret: 'a-new-jwt-secret-long-enough' });
+      now += 600;
+      assert.equal((await cache.get()).values.jwt_secret, 'a-new-jwt-secret-long-enough');
     } finally {
       sm.failing = false;
       cache.close();
