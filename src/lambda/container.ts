@@ -7,7 +7,8 @@
  *                      default subscription → build
  *   later invocations  secret still fresh (TRIGGERS_SECRET_TTL): reuse everything
  *                      secret re-read and unchanged: reuse everything
- *                      secret changed: resolve again, rebuild, dispose the old build (the store stays)
+ *                      secret changed: resolve again, rebuild, dispose the old build (the store stays);
+ *                      a changed secret that cannot be applied leaves the old build serving
  *
  * A failed setup fails that invocation only; the next one tries again from where it stopped.
  */
@@ -63,6 +64,8 @@ export class LambdaContainer<T> {
   #metrics: Metrics | null = null;
   #current: Current<T> | null = null;
   #pending: Promise<Current<T>> | null = null;
+  /** A secret value that could not be applied: not tried again until the secret changes. */
+  #rejected: string | null = null;
 
   constructor(options: ContainerOptions<T>) {
     this.#options = options;
@@ -105,10 +108,29 @@ export class LambdaContainer<T> {
     }
     const secret: SecretValue | null = this.#secrets ? await this.#secrets.get() : null;
     const secretText = secret?.text ?? null;
-    if (this.#current !== null && this.#current.secretText === secretText) return this.#current;
+    const current = this.#current;
+    if (current !== null && (current.secretText === secretText || this.#rejected === secretText)) return current;
+    if (current === null) return this.#setUp(env, secret);
+    try {
+      return await this.#setUp(env, secret);
+    } catch (error) {
+      // A changed secret that cannot be applied leaves the last good settings serving (as a
+      // reload would), rather than failing every request until someone fixes it.
+      this.#rejected = secretText;
+      this.#logger?.error(
+        { err: error, secret_version: secret?.versionId ?? null },
+        'the changed secret could not be applied; still serving with the previous settings',
+      );
+      return current;
+    }
+  }
 
+  async #setUp(env: Env, secret: SecretValue | null): Promise<Current<T>> {
+    const secretText = secret?.text ?? null;
     const config =
-      secret === null ? this.#base : loadConfig({ env, secrets: { setting: 'TRIGGERS_SECRET_ARN', values: secret.values } });
+      secret === null
+        ? (this.#base as Config)
+        : loadConfig({ env, secrets: { setting: 'TRIGGERS_SECRET_ARN', values: secret.values } });
     const logger = this.#logger as Logger;
     if (this.#store === null) {
       const store = await openStore(config.database, { encryptionKey: config.encryptionKey });
@@ -128,6 +150,7 @@ export class LambdaContainer<T> {
     const built = await this.#options.build(parts);
     const previous = this.#current;
     this.#current = { secretText, parts, built };
+    this.#rejected = null;
     if (previous) {
       logger.info({ secret_version: secret?.versionId ?? null }, 'the secret changed; settings reloaded');
       await this.#options

@@ -159,6 +159,13 @@ describe('handlers configured from the secret', () => {
         log.messages().filter((m) => m === 'container ready' || m.startsWith('the secret changed')),
         ['container ready', 'the secret changed; settings reloaded'],
       );
+
+      // A changed secret that cannot be applied (an API key too short) leaves the last good settings serving.
+      sm.put(id, { zapier_api_key: 'short', jwt_secret: JWT_SECRET });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(await token('second-api-key-0123456789'), 200);
+      assert.equal(await token('second-api-key-0123456789'), 200);
+      assert.equal(log.messages().filter((m) => m.startsWith('the changed secret could not be applied')).length, 1);
     } finally {
       await handler.close();
       testEnv.cleanup();
