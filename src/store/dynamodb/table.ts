@@ -85,7 +85,11 @@ async function ensureTimeToLive(db: Dynamo): Promise<void> {
     );
   } catch (error) {
     const name = errorName(error);
-    if (name === 'UnknownOperationException' || name === 'UnrecognizedClientException' || name === 'ValidationException') return;
+    // No TTL API (dynalite), or no permission to it (a Lambda role: the CDK stack turns TTL on itself).
+    if (
+      ['UnknownOperationException', 'UnrecognizedClientException', 'ValidationException', 'AccessDeniedException'].includes(name)
+    )
+      return;
     throw error;
   }
 }
