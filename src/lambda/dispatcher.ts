@@ -31,13 +31,16 @@ interface BuiltDispatcher {
   source: LambdaSource;
   /** The seed's failure alarm and endpoint health, checked after each scheduled run. */
   monitor: AlertMonitor;
-  retention: Retention;
+  /** A retention pass (a fresh Retention each time: one that was stopped stays stopped). */
+  retention: () => Retention;
   /** When this container last ran a retention pass. */
   retainedAt: number;
 }
 
 /** Retention runs at most this often per container (TTL on the table is its backstop). */
 const RETENTION_EVERY_MS = 3_600_000;
+/** A retention pass stops after this long, or earlier to leave the function time to return. */
+const RETENTION_MAX_MS = 60_000;
 
 export interface ScheduledResult extends InvocationSummary {
   handler: 'scheduled';
@@ -73,11 +76,8 @@ export function createDispatcherHandlers(options: DispatcherHandlerOptions = {})
         windowMs: config.alerts.windowMs,
         endpointDisableAfterMs: config.alerts.endpointDisableAfterMs,
       });
-      const retention = new Retention({
-        store,
-        log: logger.child({ component: 'retention' }),
-        retentionDays: config.retentionDays,
-      });
+      const retentionLog = logger.child({ component: 'retention' });
+      const retention = () => new Retention({ store, log: retentionLog, retentionDays: config.retentionDays });
       return { engine, source, monitor, retention, retainedAt: 0 };
     },
     async dispose(built) {
@@ -123,7 +123,7 @@ export function createDispatcherHandlers(options: DispatcherHandlerOptions = {})
     }
     if (result.error) parts.logger.error({ err: result.error }, 'dispatcher run stopped early');
     report(parts, 'scheduled', context, result.summary, result.latencies);
-    await housekeeping(built);
+    await housekeeping(built, context);
     return { handler: 'scheduled', ...result.summary };
   }
 
@@ -145,11 +145,20 @@ export function createDispatcherHandlers(options: DispatcherHandlerOptions = {})
  * failing past TRIGGERS_ENDPOINT_DISABLE_AFTER) and, hourly, a retention pass. Both log their
  * own failures and never fail the run.
  */
-async function housekeeping(built: BuiltDispatcher): Promise<void> {
+async function housekeeping(built: BuiltDispatcher, context: Context): Promise<void> {
   await built.monitor.check();
-  if (Date.now() - built.retainedAt >= RETENTION_EVERY_MS) {
-    built.retainedAt = Date.now();
-    await built.retention.run();
+  if (Date.now() - built.retainedAt < RETENTION_EVERY_MS) return;
+  built.retainedAt = Date.now();
+  const left = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : RETENTION_MAX_MS;
+  const budget = Math.min(RETENTION_MAX_MS, left - 5_000);
+  if (budget <= 0) return;
+  // A large backlog is purged over several runs: the pass stops in time and the next hour goes on.
+  const retention = built.retention();
+  const timer = setTimeout(() => void retention.stop(), budget);
+  try {
+    await retention.run();
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -6,11 +6,14 @@
  * seed's five metrics as one EMF line.
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { Env } from '../../src/config/config.js';
+import { newEventId } from '../../src/core/ids.js';
 import { type ApiHandler, createApiHandler } from '../../src/lambda/api.js';
 import { createDispatcherHandlers, type DispatcherHandlers } from '../../src/lambda/dispatcher.js';
+import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { type Sink, type SinkRequest, startSink } from '../support/sink.js';
 import {
   deliveryImage,
@@ -231,11 +234,18 @@ describe('scheduledHandler (EventBridge)', () => {
 });
 
 describe('scheduledHandler housekeeping', () => {
-  it("raises the seed's alarm (more than 3 dead letters in 5 minutes) to TRIGGERS_ALERT_WEBHOOK_URL after a run", async () => {
+  it("after a run: the seed's alarm (more than 3 dead letters in 5 minutes) to TRIGGERS_ALERT_WEBHOOK_URL, and a retention pass", async () => {
     const d = deployment('/c');
     sink.respond('/c', { status: 400 });
     sink.respond('/alerts', { status: 204 });
-    for (let i = 0; i < 4; i++) await sendEvent(d, { i });
+    for (let i = 0; i < 3; i++) await sendEvent(d, { i });
+    // And an event from before the retention period (90 days), written as another process would.
+    const old = Date.now() - 100 * 86_400_000;
+    const oldId = newEventId(old);
+    const writer = await openSqliteStore(join(d.testEnv.dir, 'triggers.db'));
+    await writer.append({ events: [{ id: oldId, type: 'order.created', source: 'shop', payload: {}, created_at: old }] });
+    await writer.close();
+
     const result = await d.dispatcher.scheduledHandler(scheduledEvent(), lambdaContext());
     assert.equal(result.failed, 4);
     const [alert] = await sink.waitFor(1, { path: '/alerts' });
@@ -243,6 +253,11 @@ describe('scheduledHandler housekeeping', () => {
     assert.equal(body?.alert, 'deliveries_failed');
     assert.equal(body?.count, 4);
     assert.deepEqual(body?.subscription_ids, ['default']);
+
+    const gone = parsed(
+      await d.api(functionUrlEvent('GET', `/events/${oldId}`, { headers: { 'x-api-key': API_KEY } }), lambdaContext()),
+    );
+    assert.equal(gone.status, 404);
   });
 });
 
