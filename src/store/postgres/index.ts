@@ -84,7 +84,8 @@ export async function openPostgresStore(connectionUrl: string, options: Postgres
   const store = new PostgresStore(db, notifier, options.clock ?? Date.now, {
     maxEventsPerCommit: 2_000,
     maxSettlementsPerCommit: 2_000,
-    maxInFlight: 3,
+    maxAppendsInFlight: 1,
+    maxSettlesInFlight: 3,
     foldCountersEveryMs: 10_000,
   });
   if (options.migrate ?? true) {
