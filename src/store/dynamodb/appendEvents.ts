@@ -178,6 +178,32 @@ export function chunkWrites<T>(writes: readonly T[], max = TRANSACTION_MAX_ITEMS
   return chunks;
 }
 
+/**
+ * Whether the endpoint runs TransactWriteItems: one transaction holding a single condition check
+ * on an item that never exists (it writes nothing). dynalite answers UnknownOperationException.
+ */
+export async function probeTransactions(db: Dynamo): Promise<boolean> {
+  try {
+    await db.doc.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            ConditionCheck: {
+              TableName: db.table,
+              Key: { pk: 'PROBE', sk: 'PROBE' },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ],
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (String((error as { name?: unknown }).name).includes('UnknownOperation')) return false;
+    throw error;
+  }
+}
+
 async function writeTransactions(db: Dynamo, writes: Write[]): Promise<{ status: number; body: Json } | null> {
   for (const chunk of chunkWrites(writes)) {
     for (let round = 0; ; round++) {

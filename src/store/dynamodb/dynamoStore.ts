@@ -42,7 +42,7 @@ import type {
 } from '../store.js';
 import { type HealthMark, markHealth } from '../health.js';
 import * as apiKeys from './apiKeys.js';
-import { type ActiveSubscription, appendBatch, type BatchAppended } from './appendEvents.js';
+import { type ActiveSubscription, appendBatch, probeTransactions } from './appendEvents.js';
 import { GroupCommit, type Outcome } from './groupCommit.js';
 import { asUnavailable, type Dynamo } from './client.js';
 import { CounterDeltas, deleteCounters, EVENTS_COUNTER, failedCounter, pendingCounter, readCounters } from './counters.js';
@@ -111,6 +111,7 @@ export class DynamoStore implements Store {
   private transactions: boolean | 'auto';
   private closed = false;
   private readonly appends: GroupCommit<AppendRequest, AppendResult>;
+  private probe: Promise<boolean> | null = null;
 
   constructor(
     private readonly db: Dynamo,
@@ -171,24 +172,23 @@ export class DynamoStore implements Store {
   }
 
   private async writeAppends(requests: AppendRequest[]): Promise<Outcome<AppendResult>[]> {
+    const transactions = await this.useTransactions();
     const context = { db: this.db, layout: this.tuning, now: this.clock(), subscriptions: await this.active.get() };
-    let appended: BatchAppended;
-    if (this.transactions === 'auto') {
-      appended = await appendBatch({ ...context, transactions: true }, requests);
-      const unsupported = appended.outcomes.some(
-        (o) => !o.ok && String((o.error as { name?: unknown }).name).includes('UnknownOperation'),
-      );
-      // The endpoint has no TransactWriteItems (dynalite): nothing was written; write without.
-      if (unsupported) {
-        this.transactions = false;
-        appended = await appendBatch({ ...context, transactions: false }, requests);
-      } else this.transactions = true;
-    } else {
-      appended = await appendBatch({ ...context, transactions: this.transactions }, requests);
-    }
+    const appended = await appendBatch({ ...context, transactions }, requests);
     await appended.counters.write(this.db, this.shards);
     this.wake(appended.woken);
     return appended.outcomes;
+  }
+
+  /** 'auto': one probe, the first time, of whether the endpoint has TransactWriteItems (dynalite has not). */
+  private async useTransactions(): Promise<boolean> {
+    if (this.transactions !== 'auto') return this.transactions;
+    this.probe ??= probeTransactions(this.db).finally(() => {
+      this.probe = null;
+    });
+    const supported = await this.probe;
+    this.transactions = supported;
+    return supported;
   }
 
   getEvent(id: string): Promise<EventWithDeliveries | null> {
