@@ -17,6 +17,7 @@ import { AlertMonitor, AlertNotifier, Retention } from '../alerts/index.js';
 import { createDispatcher, type Dispatcher, LocalSource } from '../dispatcher/index.js';
 import { seedMetricLines } from '../observability/emf.js';
 import { createLogger } from '../observability/logger.js';
+import { traceDispatch } from '../observability/tracing.js';
 import { type HandlerOptions, LambdaContainer, type LambdaParts } from './container.js';
 import { type InvocationSummary, LambdaSource, runInvocation } from './invocation.js';
 import { readRecord } from './streamRecords.js';
@@ -102,13 +103,19 @@ export function createDispatcherHandlers(options: DispatcherHandlerOptions = {})
   };
 
   const invoke = (built: BuiltDispatcher, parts: LambdaParts, context: Context, scope: ReadonlySet<string> | null) =>
-    runInvocation(built.engine, built.source, {
-      budget: parts.config.maxEventsPerRun,
-      retryWaitMs: parts.config.aws.lambdaRetryWaitMs,
-      attemptMs: parts.config.dispatch.timeoutMs,
-      remainingMs: typeof context.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined,
-      scope,
-    });
+    traceDispatch(
+      scope === null ? 'scheduled' : 'stream',
+      () =>
+        runInvocation(built.engine, built.source, {
+          budget: parts.config.maxEventsPerRun,
+          retryWaitMs: parts.config.aws.lambdaRetryWaitMs,
+          attemptMs: parts.config.dispatch.timeoutMs,
+          remainingMs:
+            typeof context.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined,
+          scope,
+        }),
+      (result) => result.summary,
+    );
 
   async function scheduledHandler(_event: ScheduledEvent, context: Context): Promise<ScheduledResult> {
     const { built, parts } = await setup();

@@ -9,6 +9,8 @@
  *   deliver  one HTTP attempt                   triggers.event_id, triggers.subscription_id,
  *                                               triggers.attempt, http.response.status_code,
  *                                               triggers.attempt.outcome, error.type
+ *   dispatch one Lambda dispatcher invocation   triggers.handler, triggers.processed / succeeded /
+ *            (the attempts' parent)             failed / retries
  */
 import { type Span, SpanKind, type SpanOptions, SpanStatusCode, trace } from '@opentelemetry/api';
 import { isSuccess } from '../core/outcome.js';
@@ -22,6 +24,7 @@ const CLIENT: SpanOptions = { kind: SpanKind.CLIENT };
 export const INGEST_SPAN = 'triggers.ingest';
 export const INGEST_BATCH_SPAN = 'triggers.ingest.batch';
 export const DELIVER_SPAN = 'triggers.deliver';
+export const DISPATCH_SPAN = 'triggers.dispatch';
 
 /** How an attempt's answer classifies (the delivery's own fate is settled afterwards, see core/outcome.ts). */
 export type AttemptOutcome = 'delivered' | 'retryable' | 'permanent';
@@ -80,4 +83,36 @@ export function endDeliverSpan(span: Span, report: AttemptFacts): void {
       span.setStatus({ code: SpanStatusCode.ERROR, message: report.error ?? `HTTP ${report.status_code}` });
   }
   span.end();
+}
+
+export interface DispatchCounts {
+  processed: number;
+  succeeded: number;
+  failed: number;
+  retries: number;
+}
+
+/**
+ * Runs one dispatcher invocation inside an active span, so that with an SDK (and its context
+ * manager) registered the attempts' spans are its children. Once per invocation: cost is moot.
+ */
+export function traceDispatch<T>(handler: string, run: () => Promise<T>, countsOf: (result: T) => DispatchCounts): Promise<T> {
+  return tracer.startActiveSpan(DISPATCH_SPAN, INTERNAL, async (span) => {
+    try {
+      const result = await run();
+      if (span.isRecording()) {
+        const counts = countsOf(result);
+        span.setAttribute('triggers.handler', handler);
+        span.setAttribute('triggers.processed', counts.processed);
+        span.setAttribute('triggers.succeeded', counts.succeeded);
+        span.setAttribute('triggers.failed', counts.failed);
+        span.setAttribute('triggers.retries', counts.retries);
+      }
+      span.end();
+      return result;
+    } catch (error) {
+      failSpan(span, error);
+      throw error;
+    }
+  });
 }

@@ -5,11 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DELIVER_SPAN, INGEST_BATCH_SPAN, INGEST_SPAN } from '../../src/observability/tracing.js';
+import { createDispatcherHandlers } from '../../src/lambda/dispatcher.js';
+import { DELIVER_SPAN, DISPATCH_SPAN, INGEST_BATCH_SPAN, INGEST_SPAN } from '../../src/observability/tracing.js';
 import { startTestServer, type TestServer } from '../api/helpers.js';
 import { addSubscription, appendEvents, harness } from '../dispatcher/helpers.js';
 import { type Sink, startSink } from '../support/sink.js';
+import { lambdaContext, scheduledEvent } from './events.js';
 import { type RecordingTracerProvider, recordSpans } from './recordingTracer.js';
+import { captureLogger, captureOutput, lambdaEnv } from './support.js';
 
 let spans: RecordingTracerProvider;
 before(() => {
@@ -122,6 +125,30 @@ describe('delivery spans', () => {
       assert.equal(span.attributes['triggers.attempt.outcome'], 'retryable');
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('Lambda dispatcher span', () => {
+  it('each invocation is one triggers.dispatch span with its counts', async () => {
+    const testEnv = lambdaEnv();
+    const handlers = createDispatcherHandlers({
+      env: testEnv.env,
+      logger: captureLogger().logger,
+      writeMetrics: captureOutput().write,
+    });
+    try {
+      const result = await handlers.scheduledHandler(scheduledEvent(), lambdaContext());
+      const span = spans.named(DISPATCH_SPAN).at(-1);
+      assert.ok(span);
+      assert.equal(span.ended, true);
+      assert.deepEqual(
+        [span.attributes['triggers.handler'], span.attributes['triggers.processed'], span.attributes['triggers.failed']],
+        ['scheduled', result.processed, result.failed],
+      );
+    } finally {
+      await handlers.close();
+      testEnv.cleanup();
     }
   });
 });
