@@ -6,7 +6,8 @@
  *           first; each candidate is leased by `status = pending AND next_attempt_at <= now`,
  *           which sets a fresh `lease_token` and moves `next_attempt_at` (and `dueSk`) to the
  *           lease end. A candidate another claimer took first fails its condition and is skipped;
- *           the claimer reads further until it has `limit` or nothing due is left. On DynamoDB the
+ *           the claimer reads further (picking at random among the next few, so racing claimers
+ *           spread out) until it has `limit` or nothing due is left. On DynamoDB the
  *           index is eventually consistent, so it may still show a delivery just leased or
  *           settled: the condition on the item is what decides.
  *   ordered the subscription's earliest pending delivery in event order (inbox index head), and
@@ -60,11 +61,20 @@ async function lease(db: Dynamo, candidate: Item, now: EpochMs, leaseEnd: EpochM
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return result.Attributes as Item;
+    // Where it stood in the due order before the lease moved it, to hand claims out oldest first.
+    return { ...(result.Attributes as Item), dueSkBefore: candidate.dueSk };
   } catch (error) {
     if (isConditionalFailure(error)) return null;
     throw error;
   }
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j] as T, items[i] as T];
+  }
+  return items;
 }
 
 export async function claimDeliveries(
@@ -85,22 +95,27 @@ export async function claimDeliveries(
     }
   } else {
     const tried = new Set<string>();
-    for (;;) {
+    for (let round = 0; ; round++) {
       const want = query.limit - leased.length;
       if (want <= 0) break;
-      const due = dueQuery(db, shards, subscription.id, now, want + 10);
+      // After a lost race, other claimers are working the same head: pick at random among the
+      // next few due deliveries instead of all fighting over the same ones again.
+      const pool = round === 0 ? want : want * 3;
+      const due = dueQuery(db, shards, subscription.id, now, pool + 10);
       const candidates: Item[] = [];
-      while (candidates.length < want) {
+      while (candidates.length < pool) {
         const item = await due.next();
         if (item === null) break;
-        if (tried.has(String(item.id))) continue;
-        tried.add(String(item.id));
-        candidates.push(item);
+        if (!tried.has(String(item.id))) candidates.push(item);
       }
       if (candidates.length === 0) break;
-      const won = await Promise.all(candidates.map((candidate) => lease(db, candidate, now, leaseEnd)));
+      const picked = round === 0 ? candidates : shuffle(candidates).slice(0, want);
+      for (const item of picked) tried.add(String(item.id));
+      const won = await Promise.all(picked.map((candidate) => lease(db, candidate, now, leaseEnd)));
       leased.push(...won.filter((item): item is Item => item !== null));
     }
+    // Oldest due first, whatever order the rounds won them in.
+    leased.sort((a, b) => (String(a.dueSkBefore) < String(b.dueSkBefore) ? -1 : 1));
   }
   if (leased.length === 0) return [];
   const events = await batchGet(
