@@ -204,7 +204,7 @@ function webhookUrl(env: Env, name: string): string | null {
 }
 
 /** The seed's namespace, so its dashboard and alarm find the metrics unchanged. */
-export const DEFAULT_METRICS_NAMESPACE = 'ZapierTriggersAPI/Dispatcher';
+export const DEFAULT_METRICS_NAMESPACE = 'Triggers';
 
 function metricsNamespace(env: Env): string {
   const text = env.TRIGGERS_METRICS_NAMESPACE ?? DEFAULT_METRICS_NAMESPACE;

@@ -169,7 +169,7 @@ describe('scheduledHandler (EventBridge)', () => {
     };
     assert.equal(typeof aws.Timestamp, 'number');
     const [directive] = aws.CloudWatchMetrics;
-    assert.equal(directive?.Namespace, 'ZapierTriggersAPI/Dispatcher');
+    assert.equal(directive?.Namespace, 'Triggers');
     assert.deepEqual(directive?.Dimensions, [[]]);
     assert.deepEqual(Object.fromEntries((directive?.Metrics ?? []).map((m) => [m.Name, m.Unit])), {
       EventsProcessed: 'Count',
