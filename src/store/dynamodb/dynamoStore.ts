@@ -42,7 +42,8 @@ import type {
 } from '../store.js';
 import { type HealthMark, markHealth } from '../health.js';
 import * as apiKeys from './apiKeys.js';
-import { type ActiveSubscription, appendBatch, probeTransactions } from './appendEvents.js';
+import { ActiveSubscriptions } from './activeSubscriptions.js';
+import { appendBatch, probeTransactions } from './appendEvents.js';
 import { GroupCommit, type Outcome } from './groupCommit.js';
 import { asUnavailable, type Dynamo } from './client.js';
 import { CounterDeltas, deleteCounters, EVENTS_COUNTER, failedCounter, pendingCounter, readCounters } from './counters.js';
@@ -61,47 +62,6 @@ export interface DynamoTuning extends Layout {
   subscriptionCacheMs: number;
   /** TransactWriteItems for appends: true, false, or 'auto' (use it unless the endpoint lacks it). */
   transactions: boolean | 'auto';
-}
-
-/** Active subscriptions for appends, re-read after `ttlMs` or after any local subscription write. */
-class ActiveSubscriptions {
-  private generation = 0;
-  private cached: { generation: number; at: number; value: ActiveSubscription[] } | null = null;
-  private inFlight: { generation: number; promise: Promise<ActiveSubscription[]> } | null = null;
-
-  constructor(
-    private readonly db: Dynamo,
-    private readonly ttlMs: number,
-  ) {}
-
-  invalidate(): void {
-    this.generation++;
-    this.cached = null;
-  }
-
-  get(): Promise<ActiveSubscription[]> {
-    const generation = this.generation;
-    if (this.cached !== null && this.cached.generation === generation && Date.now() - this.cached.at < this.ttlMs) {
-      return Promise.resolve(this.cached.value);
-    }
-    if (this.inFlight !== null && this.inFlight.generation === generation) return this.inFlight.promise;
-    const promise = subscriptions.listSubscriptions(this.db).then((all) => {
-      const value = all.filter((s) => s.status === 'active').map(({ id, event_types }) => ({ id, event_types }));
-      if (this.generation === generation && this.ttlMs > 0) this.cached = { generation, at: Date.now(), value };
-      return value;
-    });
-    const entry = { generation, promise };
-    this.inFlight = entry;
-    promise.then(
-      () => {
-        if (this.inFlight === entry) this.inFlight = null;
-      },
-      () => {
-        if (this.inFlight === entry) this.inFlight = null;
-      },
-    );
-    return promise;
-  }
 }
 
 export class DynamoStore implements Store {

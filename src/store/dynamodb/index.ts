@@ -13,6 +13,7 @@
  *   settle.ts         settle, ack, replay
  *   events.ts / listings.ts / subscriptions.ts / receiver.ts / apiKeys.ts / idempotency.ts
  *   counters.ts       sharded counters for stats()
+ *   activeSubscriptions.ts  what appends match against, cached per process
  *   dynamoStore.ts    the Store verbs → the modules above
  */
 import type { StoreOptions } from '../store.js';
