@@ -21,10 +21,9 @@ describe('console (real browser, real server)', () => {
   before(async () => {
     sink = await startSink();
     sink.respond('/bad', { status: 400, body: 'no thanks' });
-    [server, browser] = await Promise.all([
-      startConsoleServer({ TRIGGERS_ALLOW_PRIVATE_TARGETS: 'true', TRIGGERS_RETRY_SCHEDULE: '1s' }),
-      launch(),
-    ]);
+    // One after the other, so a browser that fails to launch still leaves `server` for after() to stop.
+    server = await startConsoleServer({ TRIGGERS_ALLOW_PRIVATE_TARGETS: 'true', TRIGGERS_RETRY_SCHEDULE: '1s' });
+    browser = await launch();
     watched = await openPage(browser);
   });
 

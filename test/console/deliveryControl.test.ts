@@ -26,7 +26,8 @@ describe('console: subscription delivery control (real browser, real server)', (
   let watched: WatchedPage;
 
   before(async () => {
-    [server, browser] = await Promise.all([startConsoleServer({ TRIGGERS_ALLOW_PRIVATE_TARGETS: 'true' }), launch()]);
+    server = await startConsoleServer({ TRIGGERS_ALLOW_PRIVATE_TARGETS: 'true' });
+    browser = await launch();
     watched = await openPage(browser);
   });
 

@@ -41,7 +41,8 @@ describe('console under load', () => {
   let watched: WatchedPage;
 
   before(async () => {
-    [server, browser] = await Promise.all([startConsoleServer(), launch()]);
+    server = await startConsoleServer();
+    browser = await launch();
     watched = await openPage(browser);
     const started = performance.now();
     const now = Date.now() - EVENTS;
