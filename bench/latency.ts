@@ -5,6 +5,7 @@
  * of one loopback HTTP hop, which Triggers pays twice (ingest and delivery). Each side gets a
  * short warm-up at the same rate before it is measured.
  */
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'undici';
 import { resetSink, sinkStats } from './drain.js';
@@ -21,7 +22,13 @@ export interface LatencyReport {
 const now = (): number => performance.timeOrigin + performance.now();
 
 /** Sends `rate` requests a second for `seconds`, paced by the clock rather than by replies. */
-async function steadyLoad(url: string, rate: number, seconds: number, headers: Record<string, string>, envelope: boolean): Promise<number> {
+async function steadyLoad(
+  url: string,
+  rate: number,
+  seconds: number,
+  headers: Record<string, string>,
+  envelope: boolean,
+): Promise<number> {
   const agent = new Agent({ connections: 64, keepAliveTimeout: 60_000 });
   const total = rate * seconds;
   const started = performance.now();
@@ -33,7 +40,12 @@ async function steadyLoad(url: string, rate: number, seconds: number, headers: R
       sent++;
       const event = { type: 'latency.probe', source: 'bench', payload: { n: sent, sent_at: now() } };
       const body = JSON.stringify(envelope ? { id: `evt_${sent}`, created_at: new Date().toISOString(), ...event } : event);
-      const pending: Promise<void> = request(url, { method: 'POST', dispatcher: agent, body, headers: { 'content-type': 'application/json', ...headers } })
+      const pending: Promise<void> = request(url, {
+        method: 'POST',
+        dispatcher: agent,
+        body,
+        headers: { 'content-type': 'application/json', ...headers },
+      })
         .then((response) => response.body.dump())
         .catch(() => undefined)
         .finally(() => inflight.delete(pending));
@@ -49,6 +61,10 @@ async function steadyLoad(url: string, rate: number, seconds: number, headers: R
 export async function benchLatency(options: { rate?: number; seconds?: number } = {}): Promise<LatencyReport> {
   const rate = options.rate ?? 1000;
   const seconds = options.seconds ?? 10;
+  // Earlier benchmarks leave dirty pages (a drained database, deleted folders): write them back
+  // first, so the kernel's writeback does not land in the latency tail.
+  execFileSync('sync');
+  await new Promise((resolve) => setTimeout(resolve, 2_000));
   const sink = await startScript('sink.ts');
   try {
     // Both sides are warmed up first (JIT, connection pools, page cache), then measured.
@@ -74,7 +90,14 @@ export async function benchLatency(options: { rate?: number; seconds?: number } 
     return {
       rate,
       seconds,
-      triggers: { sent, delivered: stats.count, p50: round(measured.p50), p90: round(measured.p90), p99: round(measured.p99), max: round(measured.max) },
+      triggers: {
+        sent,
+        delivered: stats.count,
+        p50: round(measured.p50),
+        p90: round(measured.p90),
+        p99: round(measured.p99),
+        max: round(measured.max),
+      },
       baseline: { p50: round(baseline.p50), p90: round(baseline.p90), p99: round(baseline.p99), max: round(baseline.max) },
     };
   } finally {

@@ -71,7 +71,7 @@ async function deliveredAtLeast(sink: Child, count: number): Promise<number> {
 }
 
 /** `rate` events a second in batches of `batch`, for `seconds`, paced by the clock. */
-async function pacedIngest(
+export async function pacedIngest(
   triggers: TriggersChild,
   rate: number,
   seconds: number,

@@ -10,6 +10,7 @@
  * processes (API and worker), as it would be deployed; Triggers as one. What each side guarantees
  * about an accepted event is printed with the table: the figures mean nothing without it.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,16 @@ export interface PeerReport {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Before a latency phase: write back what the drain phase left dirty in the page cache (a
+ * 100 MB database, a deleted data folder) and let the machine go quiet, so the kernel's
+ * writeback does not land in either side's latency tail.
+ */
+async function settle(): Promise<void> {
+  execFileSync('sync');
+  await sleep(2_000);
+}
 const now = (): number => performance.timeOrigin + performance.now();
 
 /** Sends `rate` events a second for `seconds`, paced by the clock; each carries its send time. */
@@ -58,7 +69,12 @@ async function steadyLoad(url: string, rate: number, seconds: number, headers: R
     while (sent < due) {
       sent++;
       const body = JSON.stringify({ type: 'latency.probe', source: 'bench', payload: { n: sent, sent_at: now() } });
-      const pending: Promise<void> = request(url, { method: 'POST', dispatcher: agent, body, headers: { 'content-type': 'application/json', ...headers } })
+      const pending: Promise<void> = request(url, {
+        method: 'POST',
+        dispatcher: agent,
+        body,
+        headers: { 'content-type': 'application/json', ...headers },
+      })
         .then((response) => response.body.dump())
         .catch(() => undefined)
         .finally(() => inflight.delete(pending));
@@ -83,7 +99,13 @@ async function waitForSink(sink: Child, count: number, timeoutMs: number) {
 
 function drainFigures(stats: Awaited<ReturnType<typeof sinkStats>>, events: number): PeerSide['drain'] {
   const seconds = (stats.last_at - stats.first_at) / 1000;
-  return { events, perSecond: round(stats.count / seconds, 0), seconds: round(seconds), delivered: stats.count, duplicates: stats.duplicates };
+  return {
+    events,
+    perSecond: round(stats.count / seconds, 0),
+    seconds: round(seconds),
+    delivered: stats.count,
+    duplicates: stats.duplicates,
+  };
 }
 
 function latencyFigures(stats: Awaited<ReturnType<typeof sinkStats>>, sent: number): PeerSide['latency'] {
@@ -116,12 +138,20 @@ async function triggersSide(sink: Child, events: number, rate: number, seconds: 
 
   // drain: fill with the API role (nothing delivered), then start the whole server on that file.
   await resetSink(sink);
-  const env = { TRIGGERS_WEBHOOK_URL: `${sink.url}/hook`, TRIGGERS_SUBSCRIPTION_CONCURRENCY: '64', TRIGGERS_DISPATCH_CONCURRENCY: '128' };
+  const env = {
+    TRIGGERS_WEBHOOK_URL: `${sink.url}/hook`,
+    TRIGGERS_SUBSCRIPTION_CONCURRENCY: '64',
+    TRIGGERS_DISPATCH_CONCURRENCY: '128',
+  };
   const dataDir = mkdtempSync(join(tmpdir(), 'triggers-peer-'));
   const api = await startTriggers({ ...env, TRIGGERS_ROLE: 'api' }, dataDir);
   const batch = JSON.stringify({ events: Array.from({ length: 1000 }, () => JSON.parse(EVENT_BODY) as object) });
   for (let sent = 0; sent < events; sent += 1000) {
-    const response = await request(`${api.url}/events/batch`, { method: 'POST', body: batch, headers: { 'content-type': 'application/json', 'x-api-key': api.apiKey } });
+    const response = await request(`${api.url}/events/batch`, {
+      method: 'POST',
+      body: batch,
+      headers: { 'content-type': 'application/json', 'x-api-key': api.apiKey },
+    });
     if (response.statusCode !== 201) throw new Error(`prefill answered ${response.statusCode}`);
     await response.body.dump();
   }
@@ -132,6 +162,7 @@ async function triggersSide(sink: Child, events: number, rate: number, seconds: 
   rmSync(dataDir, { recursive: true, force: true });
 
   // latency
+  await settle();
   await resetSink(sink);
   const server = await startTriggers({ TRIGGERS_WEBHOOK_URL: `${sink.url}/hook` });
   const warm = await steadyLoad(`${server.url}/events`, rate, 3, { 'x-api-key': server.apiKey });
@@ -170,12 +201,17 @@ async function peerSide(sink: Child, events: number, rate: number, seconds: numb
     );
   }
   await queue.close();
-  const drainWorker = await startScript('peers/bullmq/worker.ts', [], { PEER_QUEUE: drainQueue, PEER_REDIS_URL: REDIS_URL, PEER_TARGET: target });
+  const drainWorker = await startScript('peers/bullmq/worker.ts', [], {
+    PEER_QUEUE: drainQueue,
+    PEER_REDIS_URL: REDIS_URL,
+    PEER_TARGET: target,
+  });
   const drain = drainFigures(await waitForSink(sink, events, 300_000), events);
   await drainWorker.stop();
   await obliterate(drainQueue);
 
   // latency: API and worker together.
+  await settle();
   await resetSink(sink);
   const latencyQueue = `${run}-latency`;
   const env = { PEER_QUEUE: latencyQueue, PEER_REDIS_URL: REDIS_URL, PEER_TARGET: target };
@@ -201,7 +237,12 @@ export async function benchPeer(options: { events?: number; rate?: number; secon
   try {
     const triggers = await triggersSide(sink, events, rate, seconds);
     const peer = await peerSide(sink, events, rate, seconds);
-    const onDisk = redis.appendonly === 'yes' ? 'appendonly yes (fsync per the appendfsync policy)' : redis.save === '' ? 'nothing on disk' : `RDB snapshots only (save "${redis.save}")`;
+    const onDisk =
+      redis.appendonly === 'yes'
+        ? 'appendonly yes (fsync per the appendfsync policy)'
+        : redis.save === ''
+          ? 'nothing on disk'
+          : `RDB snapshots only (save "${redis.save}")`;
     return {
       drainEvents: events,
       rate,
@@ -210,7 +251,8 @@ export async function benchPeer(options: { events?: number; rate?: number; secon
       triggers,
       peer,
       guarantees: {
-        triggers: 'every 201 is fsync’d to the SQLite WAL before the answer (group commit); an accepted event survives kill -9 of the process and a power cut',
+        triggers:
+          'every 201 is fsync’d to the SQLite WAL before the answer (group commit); an accepted event survives kill -9 of the process and a power cut',
         peer: `a 201 means Redis holds the job in memory; this machine’s Redis runs with save "${redis.save}", appendonly ${redis.appendonly} — ${onDisk}: a Redis restart or crash loses every queued job`,
       },
     };

@@ -31,6 +31,7 @@ const db = new Database(workerData.path);
 db.pragma('busy_timeout = 1000');
 db.pragma('synchronous = NORMAL');
 db.pragma('wal_autocheckpoint = 0');
+db.pragma('cache_size = -512');
 const timer = setInterval(() => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');
@@ -53,7 +54,12 @@ export class Checkpointer {
   constructor(db: Db, intervalMs = CHECKPOINT_INTERVAL_MS) {
     db.pragma(`wal_autocheckpoint = ${SAFETY_NET_PAGES}`);
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, path: db.name, intervalMs } });
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver, path: db.name, intervalMs },
+      // It allocates next to nothing: a small heap keeps its resident cost to a few MB.
+      resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16, codeRangeSizeMb: 8 },
+    });
     this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
     // A worker that fails to start or dies leaves the writer's automatic checkpoint in charge.
     this.worker.on('error', () => {});
