@@ -46,7 +46,8 @@ export async function resetSink(sink: Child): Promise<void> {
   await (await request(`${sink.url}/reset`, { method: 'POST' })).body.dump();
 }
 
-async function rawUndiciLoop(url: string, total: number, concurrency: number): Promise<number> {
+/** The bare baseline: a raw undici loop posting `total` same-sized requests to `url`; returns seconds. */
+export async function rawUndiciLoop(url: string, total: number, concurrency: number): Promise<number> {
   const agent = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
   const envelope = JSON.stringify({
     id: 'evt_01JBENCH000000000000000000',

@@ -23,9 +23,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { openPostgresStore } from '../src/store/postgres/index.js';
-import { benchDrain, type DrainReport, resetSink, sinkStats } from './drain.js';
+import { benchDrain, type DrainReport, rawUndiciLoop, resetSink, sinkStats } from './drain.js';
 import { benchIngest, type IngestReport } from './ingest.js';
 import { EVENT_BODY, hammer } from './lib/load.js';
 import { type Child, startScript, startTriggers, type TriggersChild } from './lib/processes.js';
@@ -118,39 +118,10 @@ async function prefill(api: TriggersChild, total: number): Promise<void> {
 }
 
 /** The bare baseline: a raw undici loop posting `total` same-sized requests to the sink. */
-async function rawLoop(sink: Child, total: number, concurrency: number): Promise<number> {
-  const agent = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
-  const envelope = JSON.stringify({
-    id: 'evt_01JBENCH000000000000000000',
-    created_at: new Date().toISOString(),
-    ...JSON.parse(EVENT_BODY),
-  });
-  let next = 0;
-  const started = performance.now();
-  const worker = async () => {
-    while (next < total) {
-      next++;
-      const response = await request(`${sink.url}/hook`, {
-        method: 'POST',
-        dispatcher: agent,
-        body: envelope,
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': `evt_${next}`,
-          'webhook-timestamp': '1',
-          'webhook-signature': 'v1,x',
-        },
-      });
-      await response.body.dump();
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  await agent.close();
-  return seconds;
+function rawLoop(sink: Child, total: number, concurrency: number): Promise<number> {
+  return rawUndiciLoop(`${sink.url}/hook`, total, concurrency);
 }
 
-/** Waits until the sink has `expected` requests (or stops changing past it); the rate first to last. */
 async function drainedAtSink(sink: Child, expected: number): Promise<Omit<FleetDrain, 'dispatchers'>> {
   const deadline = Date.now() + 300_000;
   let stats = await sinkStats(sink);

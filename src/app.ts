@@ -3,7 +3,7 @@
  * according to the role. `serve` calls this; tests and embedders can too.
  */
 import type { FastifyInstance } from 'fastify';
-import { AlertMonitor, AlertNotifier, Retention } from './alerts/index.js';
+import { createAlertMonitor, Retention } from './alerts/index.js';
 import { buildApi } from './api/index.js';
 import type { ResolvedConfig } from './config/secrets.js';
 import { ensureDefaultSubscription } from './defaultSubscription.js';
@@ -59,15 +59,7 @@ export async function startTriggers(config: ResolvedConfig, options: StartOption
   }
   dispatcher?.start();
   // Alerts (the failure alarm, endpoint health) and retention run in every role; see src/alerts/.
-  const alertLog = logger.child({ component: 'alerts' });
-  const monitor = new AlertMonitor({
-    store,
-    notifier: new AlertNotifier(config.alerts.webhookUrl, alertLog),
-    log: alertLog,
-    threshold: config.alerts.threshold,
-    windowMs: config.alerts.windowMs,
-    endpointDisableAfterMs: config.alerts.endpointDisableAfterMs,
-  });
+  const monitor = createAlertMonitor({ config, store, logger });
   const retention = new Retention({ store, log: logger.child({ component: 'retention' }), retentionDays: config.retentionDays });
   monitor.start();
   retention.start();

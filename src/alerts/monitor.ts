@@ -15,11 +15,12 @@
  *                                   ▼
  *                                disabled + alert ── enable ──► healthy
  */
+import type { ResolvedConfig } from '../config/secrets.js';
 import { formatDuration } from '../core/duration.js';
 import type { EpochMs } from '../core/types.js';
 import type { Logger } from '../observability/logger.js';
 import type { Store } from '../store/store.js';
-import type { Alert, AlertNotifier } from './notifier.js';
+import { type Alert, AlertNotifier } from './notifier.js';
 
 export interface MonitorOptions {
   store: Store;
@@ -125,4 +126,18 @@ export class AlertMonitor {
   #send(alert: Alert): Promise<void> {
     return this.#options.notifier.send(alert);
   }
+}
+
+/** The failure alarm and endpoint health as every role runs them, from the configuration. */
+export function createAlertMonitor(parts: { config: ResolvedConfig; store: Store; logger: Logger }): AlertMonitor {
+  const { config, store, logger } = parts;
+  const log = logger.child({ component: 'alerts' });
+  return new AlertMonitor({
+    store,
+    notifier: new AlertNotifier(config.alerts.webhookUrl, log),
+    log,
+    threshold: config.alerts.threshold,
+    windowMs: config.alerts.windowMs,
+    endpointDisableAfterMs: config.alerts.endpointDisableAfterMs,
+  });
 }

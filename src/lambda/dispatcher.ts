@@ -13,7 +13,7 @@
  * invocation. The store, configuration and engine are set up once per container.
  */
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent, ScheduledEvent } from 'aws-lambda';
-import { AlertMonitor, AlertNotifier, Retention } from '../alerts/index.js';
+import { type AlertMonitor, createAlertMonitor, Retention } from '../alerts/index.js';
 import { createDispatcher, type Dispatcher, LocalSource } from '../dispatcher/index.js';
 import { seedMetricLines } from '../observability/emf.js';
 import { createLogger } from '../observability/logger.js';
@@ -68,15 +68,7 @@ export function createDispatcherHandlers(options: DispatcherHandlerOptions = {})
       const source = new LambdaSource(new LocalSource(parts.store, { retrySchedule: parts.config.retrySchedule }));
       const engine = createDispatcher({ source, config: parts.config, metrics: parts.metrics, logger: parts.logger });
       const { config, store, logger } = parts;
-      const alertLog = logger.child({ component: 'alerts' });
-      const monitor = new AlertMonitor({
-        store,
-        notifier: new AlertNotifier(config.alerts.webhookUrl, alertLog),
-        log: alertLog,
-        threshold: config.alerts.threshold,
-        windowMs: config.alerts.windowMs,
-        endpointDisableAfterMs: config.alerts.endpointDisableAfterMs,
-      });
+      const monitor = createAlertMonitor({ config, store, logger });
       const retentionLog = logger.child({ component: 'retention' });
       const retention = () => new Retention({ store, log: retentionLog, retentionDays: config.retentionDays });
       return { engine, source, monitor, retention, retainedAt: 0 };
