@@ -5,12 +5,10 @@
  * of one loopback HTTP hop, which Triggers pays twice (ingest and delivery). Each side gets a
  * short warm-up at the same rate before it is measured.
  */
-import { execFileSync } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
 import { resetSink, sinkStats } from './drain.js';
 import { startScript, startTriggers } from './lib/processes.js';
 import { round, summarize } from './lib/stats.js';
+import { quietDisk, steadyLoad } from './lib/steady.js';
 
 export interface LatencyReport {
   rate: number;
@@ -19,52 +17,10 @@ export interface LatencyReport {
   baseline: { p50: number; p90: number; p99: number; max: number };
 }
 
-const now = (): number => performance.timeOrigin + performance.now();
-
-/** Sends `rate` requests a second for `seconds`, paced by the clock rather than by replies. */
-async function steadyLoad(
-  url: string,
-  rate: number,
-  seconds: number,
-  headers: Record<string, string>,
-  envelope: boolean,
-): Promise<number> {
-  const agent = new Agent({ connections: 64, keepAliveTimeout: 60_000 });
-  const total = rate * seconds;
-  const started = performance.now();
-  let sent = 0;
-  const inflight = new Set<Promise<void>>();
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
-    while (sent < due) {
-      sent++;
-      const event = { type: 'latency.probe', source: 'bench', payload: { n: sent, sent_at: now() } };
-      const body = JSON.stringify(envelope ? { id: `evt_${sent}`, created_at: new Date().toISOString(), ...event } : event);
-      const pending: Promise<void> = request(url, {
-        method: 'POST',
-        dispatcher: agent,
-        body,
-        headers: { 'content-type': 'application/json', ...headers },
-      })
-        .then((response) => response.body.dump())
-        .catch(() => undefined)
-        .finally(() => inflight.delete(pending));
-      inflight.add(pending);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  await Promise.all(inflight);
-  await agent.close();
-  return sent;
-}
-
 export async function benchLatency(options: { rate?: number; seconds?: number } = {}): Promise<LatencyReport> {
   const rate = options.rate ?? 1000;
   const seconds = options.seconds ?? 10;
-  // Earlier benchmarks leave dirty pages (a drained database, deleted folders): write them back
-  // first, so the kernel's writeback does not land in the latency tail.
-  execFileSync('sync');
-  await new Promise((resolve) => setTimeout(resolve, 2_000));
+  await quietDisk();
   const sink = await startScript('sink.ts');
   try {
     // Both sides are warmed up first (JIT, connection pools, page cache), then measured.

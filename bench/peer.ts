@@ -10,17 +10,16 @@
  * processes (API and worker), as it would be deployed; Triggers as one. What each side guarantees
  * about an accepted event is printed with the table: the figures mean nothing without it.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { Queue } from 'bullmq';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { resetSink, sinkStats } from './drain.js';
 import { EVENT_BODY, hammer, type LoadResult } from './lib/load.js';
 import { type Child, startScript, startTriggers } from './lib/processes.js';
 import { round, summarize } from './lib/stats.js';
+import { quietDisk, steadyLoad } from './lib/steady.js';
 
 const REDIS_URL = process.env.PEER_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redisConnection = () => {
@@ -45,47 +44,6 @@ export interface PeerReport {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * Before a latency phase: write back what the drain phase left dirty in the page cache (a
- * 100 MB database, a deleted data folder) and let the machine go quiet, so the kernel's
- * writeback does not land in either side's latency tail.
- */
-async function settle(): Promise<void> {
-  execFileSync('sync');
-  await sleep(2_000);
-}
-const now = (): number => performance.timeOrigin + performance.now();
-
-/** Sends `rate` events a second for `seconds`, paced by the clock; each carries its send time. */
-async function steadyLoad(url: string, rate: number, seconds: number, headers: Record<string, string>): Promise<number> {
-  const agent = new Agent({ connections: 64, keepAliveTimeout: 60_000 });
-  const total = rate * seconds;
-  const started = performance.now();
-  let sent = 0;
-  const inflight = new Set<Promise<void>>();
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
-    while (sent < due) {
-      sent++;
-      const body = JSON.stringify({ type: 'latency.probe', source: 'bench', payload: { n: sent, sent_at: now() } });
-      const pending: Promise<void> = request(url, {
-        method: 'POST',
-        dispatcher: agent,
-        body,
-        headers: { 'content-type': 'application/json', ...headers },
-      })
-        .then((response) => response.body.dump())
-        .catch(() => undefined)
-        .finally(() => inflight.delete(pending));
-      inflight.add(pending);
-    }
-    await sleep(1);
-  }
-  await Promise.all(inflight);
-  await agent.close();
-  return sent;
-}
 
 async function waitForSink(sink: Child, count: number, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
@@ -162,7 +120,7 @@ async function triggersSide(sink: Child, events: number, rate: number, seconds: 
   rmSync(dataDir, { recursive: true, force: true });
 
   // latency
-  await settle();
+  await quietDisk();
   await resetSink(sink);
   const server = await startTriggers({ TRIGGERS_WEBHOOK_URL: `${sink.url}/hook` });
   const warm = await steadyLoad(`${server.url}/events`, rate, 3, { 'x-api-key': server.apiKey });
@@ -211,7 +169,7 @@ async function peerSide(sink: Child, events: number, rate: number, seconds: numb
   await obliterate(drainQueue);
 
   // latency: API and worker together.
-  await settle();
+  await quietDisk();
   await resetSink(sink);
   const latencyQueue = `${run}-latency`;
   const env = { PEER_QUEUE: latencyQueue, PEER_REDIS_URL: REDIS_URL, PEER_TARGET: target };
