@@ -58,7 +58,10 @@ export interface TriggersChild extends Child {
   dataDir: string;
 }
 
-/** Extra node flags for the server under test, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p" to profile it. */
+/**
+ * Extra node flags for the server under test, e.g. BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/p"
+ * to profile it; with flags set, its stdout is passed through (so `--trace-gc` shows).
+ */
 function nodeArgs(): string[] {
   return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
@@ -69,7 +72,7 @@ export async function startTriggers(env: Record<string, string> = {}, dataDir?: 
   const apiKey = 'bench-api-key-0123456789';
   const port = String(20_000 + Math.floor(Math.random() * 20_000));
   const child = spawn(process.execPath, [...nodeArgs(), join(ROOT, 'dist/cli/main.js'), 'serve'], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', nodeArgs().length > 0 ? 'inherit' : 'ignore', 'inherit'],
     cwd: dir,
     env: {
       ...process.env,

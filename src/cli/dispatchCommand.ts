@@ -2,6 +2,7 @@
 import { withSavedApiKey } from '../config/secrets.js';
 import { configFromFlags, flags, text } from './commands.js';
 import { runDispatchCommand } from './dispatch.js';
+import { tuneHeap } from './heap.js';
 
 export async function dispatch(args: string[]): Promise<number> {
   const { values } = flags(args, {
@@ -9,5 +10,6 @@ export async function dispatch(args: string[]): Promise<number> {
     api: { type: 'string' },
   });
   const config = withSavedApiKey(configFromFlags(values));
+  if (values.once !== true) tuneHeap();
   return runDispatchCommand(config, { once: values.once === true, apiUrl: text(values.api) });
 }

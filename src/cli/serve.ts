@@ -2,6 +2,7 @@
 import { resolveSecrets } from '../config/secrets.js';
 import { startTriggers } from '../app.js';
 import { configFromFlags, flags } from './commands.js';
+import { tuneHeap } from './heap.js';
 
 export async function serve(args: string[]): Promise<number> {
   const { values } = flags(args, {
@@ -12,6 +13,7 @@ export async function serve(args: string[]): Promise<number> {
     'data-dir': { type: 'string' },
   });
   const { config, generated, file } = resolveSecrets(configFromFlags(values));
+  tuneHeap();
   const triggers = await startTriggers(config);
   if (generated.length > 0) printFirstStart(triggers.url, config.apiKey, generated, file);
 
