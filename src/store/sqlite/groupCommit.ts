@@ -48,6 +48,8 @@ interface Job {
   work: (tx: Tx) => unknown;
   /** false: answer right after COMMIT, without waiting for the disk (leases: losing one in a crash only means a redelivery). */
   durable: boolean;
+  /** The caller's clock reading, when it has one (a writer thread's callers); else read at run time. */
+  now: EpochMs | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -80,10 +82,16 @@ export class GroupCommit {
   private readonly release: Statement;
   private readonly rollbackTo: Statement;
 
-  submit<T>(work: (tx: Tx) => T, options: { durable?: boolean } = {}): Promise<T> {
+  submit<T>(work: (tx: Tx) => T, options: { durable?: boolean; now?: EpochMs } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new UnavailableError('storage is closed', 5));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ work, durable: options.durable ?? true, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({
+        work,
+        durable: options.durable ?? true,
+        now: options.now,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
       if (this.queue.length >= this.maxBatch) {
         this.flush();
       } else if (!this.scheduled) {
@@ -174,7 +182,7 @@ export class GroupCommit {
       const deltas: [string, number][] = [];
       const tx: Tx = {
         db,
-        now: this.clock(),
+        now: job.now ?? this.clock(),
         batch: transaction,
         notify: (list) => ids.push(...list),
         count: (name, delta) => deltas.push([name, delta]),

@@ -1,8 +1,9 @@
 /**
- * The SQLite Store: one file, one connection, one writer. Write verbs go through the group
- * commit (one transaction and one fsync per tick, whatever the number of callers); reads run
- * directly on the same connection between batches, so a read after an awaited write sees it.
- * The SQL lives in queries/, one verb per file; this class only wires verbs to them.
+ * The SQLite Store: one file, one writer. Write verbs go to the writer (writer.ts): on a file, a
+ * worker thread with its own connection running the group commit (one transaction and one fsync
+ * per tick, whatever the number of callers); in memory, the same on this thread. Reads run on
+ * this thread's connection; a read after an awaited write sees it (WAL: each read starts from
+ * the last commit). The SQL lives in queries/, one verb per file; writeVerbs.ts names the writes.
  */
 import type { ApiKey, NewApiKey } from '../../core/apiKeys.js';
 import type {
@@ -36,41 +37,28 @@ import type {
   StoreCapabilities,
   StoreStats,
 } from '../store.js';
-import { Checkpointer } from './checkpointer.js';
 import { mapSqliteError } from './errors.js';
-import { GroupCommit, type Tx } from './groupCommit.js';
 import { applyMigrations } from './migrate.js';
 import type { Db } from './prepared.js';
-import { ackEvent } from './queries/ackEvent.js';
 import * as apiKeys from './queries/apiKeys.js';
-import { appendEvents } from './queries/appendEvents.js';
-import { claimDeliveries } from './queries/claimDeliveries.js';
-import { writeCounts } from './queries/counters.js';
-import { extendLeases } from './queries/extendLeases.js';
-import { deleteEvent, getEvent } from './queries/getEvent.js';
+import { getEvent } from './queries/getEvent.js';
 import { listDeadLetters } from './queries/listDeadLetters.js';
 import { listEvents } from './queries/listEvents.js';
 import { listInbox } from './queries/listInbox.js';
 import { getReceived, listReceived } from './queries/listReceived.js';
 import { nextDueAt } from './queries/nextDueAt.js';
-import { purge } from './queries/purge.js';
 import * as receivers from './queries/receivers.js';
-import { recordReceived } from './queries/recordReceived.js';
-import { replayDeliveries } from './queries/replayDeliveries.js';
-import { settleDeliveries } from './queries/settleDeliveries.js';
 import { stats } from './queries/stats.js';
 import * as subscriptions from './queries/subscriptions.js';
-import { SubscriptionCache } from './subscriptionCache.js';
-import { WalSync } from './walSync.js';
+import { ThreadWriter } from './threadWriter.js';
+import type { Verb, VerbArgs, VerbResult } from './writeVerbs.js';
+import { LocalWriter, type Writer } from './writer.js';
 
 type Listener = (subscriptionIds: string[]) => void;
 
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = { crossProcessWakeups: false, multiProcess: false };
-  private readonly writer: GroupCommit;
-  private readonly walSync: WalSync | null;
-  private readonly checkpointer: Checkpointer | null;
-  private readonly active = new SubscriptionCache();
+  private readonly writer: Writer;
   private readonly listeners = new Set<Listener>();
   private closed = false;
 
@@ -78,17 +66,9 @@ export class SqliteStore implements Store {
     private readonly db: Db,
     private readonly clock: () => EpochMs,
   ) {
-    const walSync = db.memory ? null : new WalSync(`${db.name}-wal`);
-    this.walSync = walSync;
-    this.checkpointer = db.memory ? null : new Checkpointer(db);
-    this.writer = new GroupCommit(
-      db,
-      clock,
-      (ids) => this.emit(ids),
-      () => this.active.invalidate(),
-      writeCounts,
-      walSync ? (done) => walSync.sync(done) : null,
-    );
+    const emit = (ids: string[]) => this.emit(ids);
+    // The thread starts with the first write, after migrate() has brought the schema up to date.
+    this.writer = db.memory ? new LocalWriter(db, clock, emit) : new ThreadWriter(db.name, emit);
   }
 
   async migrate(): Promise<void> {
@@ -98,10 +78,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.writer.close();
-    await this.walSync?.drained();
-    this.walSync?.close();
-    await this.checkpointer?.close();
+    await this.writer.close();
     this.listeners.clear();
     this.db.close();
   }
@@ -112,7 +89,7 @@ export class SqliteStore implements Store {
 
   // ── events ──────────────────────────────────────────────────────────────────────────────
   append(request: AppendRequest): Promise<AppendResult> {
-    return this.write((tx) => appendEvents(tx, request, this.active.get(tx.db, tx.batch)));
+    return this.write('append', [request]);
   }
 
   async getEvent(id: string): Promise<EventWithDeliveries | null> {
@@ -124,12 +101,12 @@ export class SqliteStore implements Store {
   }
 
   deleteEvent(id: string): Promise<boolean> {
-    return this.write((tx) => deleteEvent(tx, id));
+    return this.write('deleteEvent', [id]);
   }
 
   // ── subscriptions ───────────────────────────────────────────────────────────────────────
   createSubscription(subscription: NewSubscription): Promise<Subscription> {
-    return this.write((tx) => this.invalidating(() => subscriptions.createSubscription(tx, subscription)));
+    return this.write('createSubscription', [subscription]);
   }
 
   async getSubscription(id: string): Promise<Subscription | null> {
@@ -141,11 +118,11 @@ export class SqliteStore implements Store {
   }
 
   updateSubscription(id: string, patch: SubscriptionPatch): Promise<Subscription | null> {
-    return this.write((tx) => this.invalidating(() => subscriptions.updateSubscription(tx, id, patch)));
+    return this.write('updateSubscription', [id, patch]);
   }
 
   deleteSubscription(id: string): Promise<boolean> {
-    return this.write((tx) => this.invalidating(() => subscriptions.deleteSubscription(tx, id)));
+    return this.write('deleteSubscription', [id]);
   }
 
   // ── inbox ───────────────────────────────────────────────────────────────────────────────
@@ -154,24 +131,20 @@ export class SqliteStore implements Store {
   }
 
   ackEvent(subscriptionId: string, eventId: string): Promise<AckResult> {
-    return this.write((tx) => ackEvent(tx, subscriptionId, eventId));
+    return this.write('ackEvent', [subscriptionId, eventId]);
   }
 
   claim(query: ClaimQuery): Promise<ClaimedDelivery[]> {
     // A lease need not be on disk before it is used: lost in a crash, it only means a redelivery.
-    return this.write((tx) => claimDeliveries(tx, query), false);
+    return this.write('claim', [query], false);
   }
 
   extendLeases(leases: { delivery_id: string; lease_token: string }[], leaseMs: number): Promise<string[]> {
-    return this.write((tx) => extendLeases(tx, leases, leaseMs), false);
+    return this.write('extendLeases', [leases, leaseMs], false);
   }
 
   settle(settlements: Settlement[]): Promise<SettleResult[]> {
-    return this.write((tx) => {
-      const { results, disabled } = settleDeliveries(tx, settlements);
-      if (disabled) this.active.invalidate();
-      return results;
-    });
+    return this.write('settle', [settlements]);
   }
 
   async nextDueAt(subscriptionId: string): Promise<EpochMs | null> {
@@ -189,12 +162,12 @@ export class SqliteStore implements Store {
   }
 
   replay(filter: ReplayFilter): Promise<number> {
-    return this.write((tx) => replayDeliveries(tx, filter));
+    return this.write('replay', [filter]);
   }
 
   // ── receiver ────────────────────────────────────────────────────────────────────────────
   recordReceived(request: NewReceivedRequest): Promise<ReceivedRequest> {
-    return this.write((tx) => recordReceived(tx, request));
+    return this.write('recordReceived', [request]);
   }
 
   async listReceived(query: ReceivedQuery): Promise<Page<ReceivedRequest>> {
@@ -206,11 +179,11 @@ export class SqliteStore implements Store {
   }
 
   clearReceived(name: string): Promise<number> {
-    return this.write((tx) => receivers.clearReceived(tx, name));
+    return this.write('clearReceived', [name]);
   }
 
   setReceiverSecret(name: string, secret: string | null): Promise<void> {
-    return this.write((tx) => receivers.setReceiverSecret(tx, name, secret));
+    return this.write('setReceiverSecret', [name, secret]);
   }
 
   async getReceiverSecret(name: string): Promise<string | null> {
@@ -222,7 +195,7 @@ export class SqliteStore implements Store {
   }
 
   purge(before: EpochMs, limit: number): Promise<number> {
-    return this.write((tx) => purge(tx, before, limit));
+    return this.write('purge', [before, limit]);
   }
 
   async stats(): Promise<StoreStats> {
@@ -231,7 +204,7 @@ export class SqliteStore implements Store {
 
   // ── API keys ────────────────────────────────────────────────────────────────────────────
   createApiKey(key: NewApiKey): Promise<ApiKey> {
-    return this.write((tx) => apiKeys.createApiKey(tx, key));
+    return this.write('createApiKey', [key]);
   }
 
   async listApiKeys(): Promise<ApiKey[]> {
@@ -247,12 +220,12 @@ export class SqliteStore implements Store {
   }
 
   revokeApiKey(id: string): Promise<ApiKey | null> {
-    return this.write((tx) => apiKeys.revokeApiKey(tx, id));
+    return this.write('revokeApiKey', [id]);
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────────
-  private write<T>(work: (tx: Tx) => T, durable = true): Promise<T> {
-    return this.writer.submit(work, { durable });
+  private write<V extends Verb>(verb: V, args: VerbArgs<V>, durable = true): Promise<VerbResult<V>> {
+    return this.writer.write(verb, args, { durable, now: this.clock() });
   }
 
   private read<T>(work: () => T): T {
@@ -260,15 +233,6 @@ export class SqliteStore implements Store {
       return work();
     } catch (error) {
       throw mapSqliteError(error);
-    }
-  }
-
-  /** Runs a subscription write and drops the cached active list, whether it commits or not. */
-  private invalidating<T>(work: () => T): T {
-    try {
-      return work();
-    } finally {
-      this.active.invalidate();
     }
   }
 
