@@ -14,11 +14,12 @@
  * seconds (dropped at once when revoked through this process; other processes of a fleet see a
  * revocation within KEY_CACHE_MS).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { type ApiKey, hashApiKey, isScope, SCOPES, type Scope } from '../core/apiKeys.js';
+import { sha256 as digest } from '../core/digest.js';
 import { AuthError, ForbiddenError, TriggersError, ValidationError } from '../core/errors.js';
 import type { ApiContext } from './context.js';
 import { RateLimiter } from './rateLimit.js';
@@ -54,8 +55,6 @@ const KEY_CACHE_MAX = 10_000;
 export const KEY_CACHE_MS = 5_000;
 /** The `sub` of tokens issued for the bootstrap key (and of every token issued before scopes existed). */
 const BOOTSTRAP_SUBJECT = 'api';
-
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /** Who is calling, once authenticated. */
 export interface Principal {

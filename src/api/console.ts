@@ -7,12 +7,13 @@
  * itself: `Authorization: Bearer <token>` or `X-API-Key` (the console reads it with fetch), or
  * `?access_token=<token>` for an EventSource, which cannot send headers.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { jwtVerify } from 'jose';
 import { encode, loadAssets } from '../console/server/static.js';
 import { LiveHub, type LiveSource, type ReceiverFeedLike, type Summary } from '../console/server/stream.js';
+import { sha256 as digest } from '../core/digest.js';
 import { AuthError } from '../core/errors.js';
 import type { EventStatus } from '../core/types.js';
 import { receiverFeed } from '../receiver/feed.js';
@@ -38,8 +39,6 @@ const SECURITY_HEADERS = {
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
 };
-
-const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /** When the stream's credentials stop being valid (null: an API key, valid until the key changes). */
 async function streamCredentials(request: FastifyRequest, ctx: ApiContext, jwtKey: Uint8Array): Promise<number | null> {

@@ -16,8 +16,17 @@ import type {
 } from '../core/types.js';
 import type { DeadLetter, EventSummary, InboxItem } from '../store/store.js';
 
-export const iso = (ms: EpochMs): string => new Date(ms).toISOString();
-export const isoOrNull = (ms: EpochMs | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+let lastMs = Number.NaN;
+let lastIso = '';
+/** ISO 8601 of an epoch-ms time; the last one is kept, as a busy ingest formats the same millisecond many times. */
+export const iso = (ms: EpochMs): string => {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+};
+export const isoOrNull = (ms: EpochMs | null): string | null => (ms === null ? null : iso(ms));
 
 export const envelope = (event: Event) => ({
   id: event.id,

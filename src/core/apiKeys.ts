@@ -11,7 +11,8 @@
  *
  * The configured `TRIGGERS_API_KEY` is not stored: it is the bootstrap key and holds every scope.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { sha256Hex } from './digest.js';
 import { ulid } from './ids.js';
 import type { EpochMs } from './types.js';
 
@@ -36,7 +37,7 @@ export type NewApiKey = Omit<ApiKey, 'created_at' | 'revoked_at'>;
 
 export const isScope = (value: unknown): value is Scope => typeof value === 'string' && (SCOPES as readonly string[]).includes(value);
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+export const hashApiKey = (key: string): string => sha256Hex(key);
 
 export const newApiKeyId = (): string => `key_${ulid()}`;
 
