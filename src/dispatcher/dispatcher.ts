@@ -116,6 +116,10 @@ class Engine implements Dispatcher {
   #lastRefresh = 0;
   #refreshing: Promise<void> | null = null;
   #refreshAgain = false;
+  /** Subscriptions woken for that were not push targets at the last read (inboxes). */
+  readonly #notPush = new Set<string>();
+  /** Woken-for subscriptions unknown so far, for the next read to classify. */
+  readonly #unknown = new Set<string>();
   #unsubscribe: (() => void) | null = null;
   #idleWaiters: (() => void)[] = [];
 
@@ -246,6 +250,8 @@ class Engine implements Dispatcher {
   // ── targets ──────────────────────────────────────────────────────────────────────────────
 
   async #loadTargets(): Promise<void> {
+    const asked = [...this.#unknown];
+    this.#unknown.clear();
     const targets = await this.#source.targets();
     this.#lastRefresh = Date.now();
     const seen = new Set<string>();
@@ -259,6 +265,9 @@ class Engine implements Dispatcher {
         if (this.#running && !this.#once) this.#wake(fresh);
       }
     }
+    // Woken for, yet no push target after a fresh read: an inbox (pull-only) subscription. Its
+    // appends wake nobody until the next periodic read, which also notices a URL added to it.
+    for (const id of asked) if (!seen.has(id)) this.#notPush.add(id);
     for (const [id, state] of this.#targets) {
       if (seen.has(id)) continue;
       state.removed = true;
@@ -294,12 +303,19 @@ class Engine implements Dispatcher {
     for (const id of ids) {
       const state = this.#targets.get(id);
       if (state) this.#wake(state);
-      else this.#refresh();
+      else if (!this.#notPush.has(id)) {
+        // Unknown: a subscription created since the last read. Read again at once.
+        this.#unknown.add(id);
+        this.#refresh();
+      }
     }
   }
 
   #poll(): void {
-    if (Date.now() - this.#lastRefresh >= this.#refreshMs) this.#refresh();
+    if (Date.now() - this.#lastRefresh >= this.#refreshMs) {
+      this.#notPush.clear();
+      this.#refresh();
+    }
     for (const state of this.#targets.values()) {
       if (!state.claiming && state.inFlight === 0 && state.queue.length === 0) this.#wake(state);
     }
