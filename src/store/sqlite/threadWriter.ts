@@ -82,7 +82,7 @@ export function fromPlainError(plain: PlainError): Error {
 }
 
 /** Writes that leave for the thread without waiting for the end of the turn. */
-const SEND_BATCH = Number(process.env.SEND_BATCH ?? 32);
+const SEND_BATCH = 32;
 
 interface Pending {
   resolve(value: unknown): void;
