@@ -58,6 +58,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 export class GroupCommit {
   private queue: Job[] = [];
+  /** Rows the queued jobs touch (their `weight`s). */
+  private queuedWeight = 0;
   private transactions = 0;
   private scheduled = false;
   private closed = false;
@@ -71,6 +73,7 @@ export class GroupCommit {
     private readonly writeCounts: CountWriter,
     /** Makes everything committed so far durable, then calls back (omitted: COMMIT is enough). */
     private readonly durable: ((done: (error: Error | null) => void) => void) | null = null,
+    /** Rows (job weights) that make a batch run at once instead of at the end of the turn. */
     private readonly maxBatch = 1024,
   ) {
     this.savepoint = db.prepare('SAVEPOINT job');
@@ -82,7 +85,7 @@ export class GroupCommit {
   private readonly release: Statement;
   private readonly rollbackTo: Statement;
 
-  submit<T>(work: (tx: Tx) => T, options: { durable?: boolean; now?: EpochMs } = {}): Promise<T> {
+  submit<T>(work: (tx: Tx) => T, options: { durable?: boolean; now?: EpochMs; weight?: number } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new UnavailableError('storage is closed', 5));
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
@@ -92,7 +95,8 @@ export class GroupCommit {
         resolve: resolve as (value: unknown) => void,
         reject,
       });
-      if (this.queue.length >= this.maxBatch) {
+      this.queuedWeight += options.weight ?? 1;
+      if (this.queuedWeight >= this.maxBatch) {
         this.flush();
       } else if (!this.scheduled) {
         this.scheduled = true;
@@ -108,6 +112,7 @@ export class GroupCommit {
   flush(): void {
     const batch = this.queue;
     this.queue = [];
+    this.queuedWeight = 0;
     if (batch.length === 0) return;
     const { outcomes, notified } = this.runBatch(batch);
     const mustSync = batch.some((job, index) => job.durable && (outcomes[index] as Outcome).ok);

@@ -69,6 +69,13 @@ export function createWriteVerbs() {
   return { verbs, onRollback: () => active.invalidate() };
 }
 
+/** Roughly how many rows a write touches: how group commit and the writer thread size batches. */
+export function weight(verb: Verb, args: readonly unknown[]): number {
+  if (verb === 'append') return (args[0] as AppendRequest).events.length;
+  if (verb === 'settle') return (args[0] as Settlement[]).length;
+  return 1;
+}
+
 export type WriteVerbs = ReturnType<typeof createWriteVerbs>['verbs'];
 export type Verb = keyof WriteVerbs;
 export type VerbArgs<V extends Verb> = WriteVerbs[V] extends (tx: Tx, ...args: infer A) => unknown ? A : never;

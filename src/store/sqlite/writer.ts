@@ -15,7 +15,7 @@ import { GroupCommit, type Tx } from './groupCommit.js';
 import type { Db } from './prepared.js';
 import { writeCounts } from './queries/counters.js';
 import { WalSync } from './walSync.js';
-import { createWriteVerbs, type Verb, type VerbArgs, type VerbResult, type WriteVerbs } from './writeVerbs.js';
+import { createWriteVerbs, type Verb, type VerbArgs, type VerbResult, type WriteVerbs, weight } from './writeVerbs.js';
 
 export interface WriteOptions {
   /** false: answer right after COMMIT, without waiting for the disk (leases). */
@@ -50,7 +50,7 @@ export class LocalWriter implements Writer {
 
   write<V extends Verb>(verb: V, args: VerbArgs<V>, options: WriteOptions): Promise<VerbResult<V>> {
     const run = this.verbs[verb] as (tx: Tx, ...args: unknown[]) => VerbResult<V>;
-    return this.commit.submit((tx) => run(tx, ...args), options);
+    return this.commit.submit((tx) => run(tx, ...args), { ...options, weight: weight(verb, args) });
   }
 
   async close(): Promise<void> {

@@ -5,8 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './connection.js';
-import type { FromWriter, ResultMessage, ToWriter } from './threadWriter.js';
-import { toPlainError } from './threadWriter.js';
+import { decode, encode, type ResultMessage, type ToWriter, toPlainError } from './threadWriter.js';
 import { LocalWriter } from './writer.js';
 
 const port = parentPort;
@@ -20,7 +19,15 @@ let scheduled = false;
 function flush(): void {
   scheduled = false;
   if (results.length === 0 && notify.length === 0) return;
-  port?.postMessage({ type: 'results', results, notify } satisfies FromWriter);
+  let text: string;
+  try {
+    text = encode({ type: 'results', results, notify });
+  } catch (error) {
+    // A result that cannot be encoded fails its write rather than the thread.
+    const failure = toPlainError(error);
+    text = encode({ type: 'results', results: results.map(([id]): ResultMessage => [id, false, failure]), notify });
+  }
+  port?.postMessage(text);
   results = [];
   notify = [];
 }
@@ -37,7 +44,8 @@ const writer = new LocalWriter(db, Date.now, (ids) => {
   schedule();
 });
 
-port.on('message', (message: ToWriter) => {
+port.on('message', (text: string) => {
+  const message = decode<ToWriter>(text);
   if (message.type === 'jobs') {
     for (const [id, verb, args, durable, now] of message.jobs) {
       writer.write(verb, args as never, { durable, now }).then(
@@ -56,6 +64,6 @@ port.on('message', (message: ToWriter) => {
   void writer.close().then(() => {
     db.close();
     flush();
-    port.postMessage({ type: 'closed' } satisfies FromWriter);
+    port.postMessage(encode({ type: 'closed' }));
   });
 });
