@@ -166,6 +166,11 @@ export interface ClaimedDelivery {
   retry_index: number;
   lease_token: string;
   lease_expires_at: EpochMs;
+  /**
+   * The webhook body (the event's envelope as JSON, see core/envelope.ts), when the store built
+   * it from its stored text; else the dispatcher serializes `event`. Never sent to API clients.
+   */
+  body?: string;
 }
 
 export type SettlementOutcome =

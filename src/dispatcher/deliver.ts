@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { MAX_TIMEOUT_MS, reservedHeader } from '../core/deliveryOptions.js';
+import { envelopeJson } from '../core/envelope.js';
 import { parseRetryAfter } from '../core/outcome.js';
 import { signatureHeaders } from '../core/signing.js';
 import { isPrivateAddress } from '../core/targets.js';
@@ -276,13 +277,7 @@ export class Deliverer {
   /** Makes one signed POST of the claimed delivery's event to the target. Never rejects. */
   deliver(claim: ClaimedDelivery, target: PushTarget): Promise<AttemptReport> {
     const event = claim.event;
-    const body = JSON.stringify({
-      id: event.id,
-      type: event.type,
-      source: event.source,
-      created_at: new Date(event.created_at).toISOString(),
-      payload: event.payload,
-    });
+    const body = claim.body ?? envelopeJson(event);
     const at = Date.now();
     const signed = signatureHeaders(target.secrets, event.id, Math.floor(at / 1000), body);
     const headers = [

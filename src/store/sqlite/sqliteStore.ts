@@ -46,6 +46,7 @@ import { listDeadLetters } from './queries/listDeadLetters.js';
 import { listEvents } from './queries/listEvents.js';
 import { listInbox } from './queries/listInbox.js';
 import { getReceived, listReceived } from './queries/listReceived.js';
+import { withPayload } from './queries/claimDeliveries.js';
 import { nextDueAt } from './queries/nextDueAt.js';
 import * as receivers from './queries/receivers.js';
 import { stats } from './queries/stats.js';
@@ -136,7 +137,7 @@ export class SqliteStore implements Store {
 
   claim(query: ClaimQuery): Promise<ClaimedDelivery[]> {
     // A lease need not be on disk before it is used: lost in a crash, it only means a redelivery.
-    return this.write('claim', [query], false);
+    return this.write('claim', [query], false).then((claims) => claims.map(withPayload));
   }
 
   extendLeases(leases: { delivery_id: string; lease_token: string }[], leaseMs: number): Promise<string[]> {

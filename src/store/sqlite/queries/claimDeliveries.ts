@@ -10,13 +10,17 @@
  * An ordered subscription hands out at most one delivery: its earliest pending one in event
  * order (one probe of `deliveries_inbox`), and only when that one is due. While it is leased or
  * waiting for a retry, nothing later is handed out.
+ *
+ * Each claim carries its webhook body, built around the stored payload text; its event comes
+ * without the payload, which `withPayload` (below) reads back from the body only if asked, so a
+ * delivery never parses a payload just to serialize it again.
  */
+import { envelopeJsonFromStored } from '../../../core/envelope.js';
 import { newLeaseToken } from '../../../core/ids.js';
-import type { ClaimedDelivery } from '../../../core/types.js';
+import type { ClaimedDelivery, Event, JsonObject } from '../../../core/types.js';
 import type { ClaimQuery } from '../../store.js';
 import type { Tx } from '../groupCommit.js';
 import { prepared } from '../prepared.js';
-import { toEvent } from '../rows.js';
 
 const IS_ACTIVE = "SELECT json_extract(delivery, '$.ordered') AS ordered FROM subscriptions WHERE id = ? AND status = 'active'";
 // The event's columns come with each due row (one join, not one lookup per delivery).
@@ -41,7 +45,30 @@ interface DueRow {
   created_at: number;
 }
 
-export function claimDeliveries(tx: Tx, query: ClaimQuery): ClaimedDelivery[] {
+/** A claim as the writer returns it: the event without its payload, the body with it. */
+export interface StoredClaim extends Omit<ClaimedDelivery, 'event' | 'body'> {
+  event: Omit<Event, 'payload'>;
+  body: string;
+}
+
+/** The claim with `event.payload`, parsed from the body the first time something reads it. */
+export function withPayload(claim: StoredClaim): ClaimedDelivery {
+  let payload: JsonObject | undefined;
+  Object.defineProperty(claim.event, 'payload', {
+    enumerable: true,
+    configurable: true,
+    get: () => {
+      payload ??= (JSON.parse(claim.body) as { payload: JsonObject }).payload;
+      return payload;
+    },
+    set: (value: JsonObject) => {
+      payload = value;
+    },
+  });
+  return claim as ClaimedDelivery;
+}
+
+export function claimDeliveries(tx: Tx, query: ClaimQuery): StoredClaim[] {
   const { db, now } = tx;
   if (query.limit <= 0) return [];
   const active = prepared(db, IS_ACTIVE).get(query.subscription_id) as { ordered: number | null } | undefined;
@@ -58,17 +85,18 @@ export function claimDeliveries(tx: Tx, query: ClaimQuery): ClaimedDelivery[] {
   // One token per claim call: it only has to differ from every other claim's, and a re-claim
   // after expiry always makes a new one.
   const token = newLeaseToken();
-  const claimed: ClaimedDelivery[] = [];
+  const claimed: StoredClaim[] = [];
   for (const row of due) {
     lease.run(token, leaseEnd, row.id);
     claimed.push({
       delivery_id: String(row.id),
       subscription_id: query.subscription_id,
-      event: toEvent({ id: row.event_id, type: row.type, source: row.source, payload: row.payload, created_at: row.created_at }),
+      event: { id: row.event_id, type: row.type, source: row.source, created_at: row.created_at },
       attempt: row.attempts_count + 1,
       retry_index: row.retry_index,
       lease_token: token,
       lease_expires_at: leaseEnd,
+      body: envelopeJsonFromStored(row.event_id, row.type, row.source, row.created_at, row.payload),
     });
   }
   return claimed;

@@ -1,0 +1,28 @@
+/**
+ * The event envelope: what a webhook's body and an inbox item carry —
+ * `{ id, type, source, created_at (ISO 8601), payload }`, in that order.
+ *
+ * `envelopeJson` serializes an event; `envelopeJsonFromStored` builds the same text around a
+ * payload that is already JSON text (as a store keeps it), so a claim can be delivered without
+ * parsing the payload and serializing it again. Given the text `JSON.stringify(payload)`, the two
+ * are byte for byte the same.
+ */
+import type { EpochMs, Event } from './types.js';
+
+export const envelopeJson = (event: Event): string =>
+  JSON.stringify({
+    id: event.id,
+    type: event.type,
+    source: event.source,
+    created_at: new Date(event.created_at).toISOString(),
+    payload: event.payload,
+  });
+
+export const envelopeJsonFromStored = (
+  id: string,
+  type: string,
+  source: string,
+  createdAt: EpochMs,
+  payloadJson: string,
+): string =>
+  `{"id":${JSON.stringify(id)},"type":${JSON.stringify(type)},"source":${JSON.stringify(source)},"created_at":"${new Date(createdAt).toISOString()}","payload":${payloadJson}}`;
