@@ -80,7 +80,7 @@ export async function rawUndiciLoop(url: string, total: number, concurrency: num
 }
 
 /** Fills Triggers (API role only, so nothing is delivered yet) with `total` events. */
-async function prefill(url: string, apiKey: string, total: number): Promise<number> {
+export async function prefill(url: string, apiKey: string, total: number): Promise<number> {
   const batch = 1000;
   const event = JSON.parse(EVENT_BODY) as object;
   const body = JSON.stringify({ events: Array.from({ length: batch }, () => event) });

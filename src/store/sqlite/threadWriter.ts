@@ -211,11 +211,11 @@ export class ThreadWriter implements Writer {
 /** Starts writerThread: from dist/ as plain JavaScript; from src/ (tests, under tsx) through tsx's require hook. */
 function spawnWriterThread(path: string): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./writerThread.js', here), { workerData: { path } });
+  // What the thread allocates lives for one commit (a few ms): a small young generation is
+  // enough, and keeps the process about 15 MB smaller at 10,000 events/s (docs/benchmarks.md).
+  const options = { workerData: { path }, resourceLimits: { maxYoungGenerationSizeMb: 8 } };
+  if (!here.endsWith('.ts')) return new Worker(new URL('./writerThread.js', here), options);
   const entry = fileURLToPath(new URL('./writerThread.ts', here));
   const tsx = createRequire(here).resolve('tsx/cjs');
-  return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`, {
-    eval: true,
-    workerData: { path },
-  });
+  return new Worker(`require(${JSON.stringify(tsx)}); require(${JSON.stringify(entry)});`, { ...options, eval: true });
 }
