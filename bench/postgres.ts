@@ -368,6 +368,12 @@ export async function benchPostgres(parts: readonly string[]): Promise<{ report:
       `bare node:http ${fmt(ingest.baseline.requestsPerSecond)} req/s`,
       `${ingest.ratio}×`,
     ]);
+    rows.push([
+      `ingest, ${ingest.many.connections} connections (PostgreSQL)`,
+      `${fmt(ingest.many.triggers.requestsPerSecond)} events/s (p99 ${ingest.many.triggers.latencyP99} ms)`,
+      `bare node:http ${fmt(ingest.many.baseline.requestsPerSecond)} req/s`,
+      `${ingest.many.ratio}×`,
+    ]);
   }
   if (wants('drain')) {
     const schema = freshSchema('drain');

@@ -32,6 +32,12 @@ if (all || wanted.has('ingest')) {
     `${report.ratio}×`,
   ]);
   rows.push([
+    `ingest, ${report.many.connections} connections (SQLite, fsync per commit)`,
+    `${Math.round(report.many.triggers.requestsPerSecond)} events/s`,
+    `bare node:http ${Math.round(report.many.baseline.requestsPerSecond)} req/s`,
+    `${report.many.ratio}×`,
+  ]);
+  rows.push([
     `ingest, batches of ${report.batch.size} (SQLite, fsync per commit)`,
     `${report.batch.triggersEventsPerSecond} events/s`,
     `bare node:http ${report.batch.baselineEventsPerSecond} events/s`,
