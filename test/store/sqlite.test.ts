@@ -116,6 +116,24 @@ describe('SQLite specifics', () => {
     }
   });
 
+  it('lets a process that wrote and never closed the store exit, with the write on disk', { timeout: 30_000 }, async () => {
+    const path = freshPath();
+    const fixture = fileURLToPath(new URL('./fixtures/appendOnce.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0);
+    const id = stdout.trim();
+    assert.match(id, /^evt_/);
+    const store = await openSqliteStore(path);
+    assert.equal((await store.getEvent(id))?.id, id);
+    await store.close();
+  });
+
   it('kill -9 loses nothing that resolved', { timeout: 30_000 }, async () => {
     const path = freshPath();
     const fixture = fileURLToPath(new URL('./fixtures/appendForever.ts', import.meta.url));

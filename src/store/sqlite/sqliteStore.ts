@@ -1,9 +1,9 @@
 /**
- * The SQLite Store: one file, one writer. Write verbs go to the writer (writer.ts): on a file, a
- * worker thread with its own connection running the group commit (one transaction and one fsync
- * per tick, whatever the number of callers); in memory, the same on this thread. Reads run on
- * this thread's connection; a read after an awaited write sees it (WAL: each read starts from
- * the last commit). The SQL lives in queries/, one verb per file; writeVerbs.ts names the writes.
+ * The SQLite Store: one file, one connection, one writer. Write verbs go to the writer
+ * (writer.ts: the group commit, one transaction and one fsync per tick, whatever the number of
+ * callers); reads run directly on the same connection between batches, so a read after an
+ * awaited write sees it. The SQL lives in queries/, one verb per file; writeVerbs.ts names the
+ * writes.
  */
 import type { ApiKey, NewApiKey } from '../../core/apiKeys.js';
 import type {
@@ -51,7 +51,6 @@ import { nextDueAt } from './queries/nextDueAt.js';
 import * as receivers from './queries/receivers.js';
 import { stats } from './queries/stats.js';
 import * as subscriptions from './queries/subscriptions.js';
-import { ThreadWriter } from './threadWriter.js';
 import type { Verb, VerbArgs, VerbResult } from './writeVerbs.js';
 import { LocalWriter, type Writer } from './writer.js';
 
@@ -67,9 +66,7 @@ export class SqliteStore implements Store {
     private readonly db: Db,
     private readonly clock: () => EpochMs,
   ) {
-    const emit = (ids: string[]) => this.emit(ids);
-    // The thread starts with the first write, after migrate() has brought the schema up to date.
-    this.writer = db.memory ? new LocalWriter(db, clock, emit) : new ThreadWriter(db.name, emit);
+    this.writer = new LocalWriter(db, clock, (ids) => this.emit(ids));
   }
 
   async migrate(): Promise<void> {

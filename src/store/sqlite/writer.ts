@@ -1,13 +1,11 @@
 /**
  * Where the SQLite store's writes run. A `Writer` takes a named write verb (writeVerbs.ts) with
  * its arguments and answers with the verb's result once it is committed — and, for durable
- * writes, once the WAL is fsync'd.
+ * writes, once the WAL is fsync'd. `LocalWriter` runs them on the calling thread: the group
+ * commit, the WAL fsync on libuv's pool (walSync.ts) and the checkpoint worker (checkpointer.ts).
  *
- * - `LocalWriter` runs them on the calling thread: the group commit, the WAL fsync on libuv's
- *   pool (walSync.ts) and the checkpoint worker (checkpointer.ts). In-memory databases use it
- *   (a `:memory:` database cannot be shared with another thread), and the writer thread runs one.
- * - `ThreadWriter` (threadWriter.ts) sends them to a worker thread that runs a LocalWriter on its
- *   own connection, so SQLite's CPU time leaves the event loop that serves HTTP and delivers.
+ * Running the writer on a worker thread of its own was built and measured (docs/benchmarks.md,
+ * "Tried and measured"): on two cores it cost as much as it saved, and added latency.
  */
 import type { EpochMs } from '../../core/types.js';
 import { Checkpointer } from './checkpointer.js';
