@@ -4,13 +4,13 @@
  * and `previous_secrets` (rotated-out ones still signing).
  */
 import { formatDeliveryOptions } from '../core/deliveryOptions.js';
+import { envelope } from '../core/envelope.js';
 import type {
   Attempt,
   ClaimedDelivery,
   Delivery,
   DeliveryWithAttempts,
   EpochMs,
-  Event,
   EventWithDeliveries,
   Subscription,
 } from '../core/types.js';
@@ -28,13 +28,7 @@ export const iso = (ms: EpochMs): string => {
 };
 export const isoOrNull = (ms: EpochMs | null): string | null => (ms === null ? null : iso(ms));
 
-export const envelope = (event: Event) => ({
-  id: event.id,
-  type: event.type,
-  source: event.source,
-  created_at: iso(event.created_at),
-  payload: event.payload,
-});
+export { envelope };
 
 export const eventSummary = (event: EventSummary) => ({ ...envelope(event), status: event.status });
 

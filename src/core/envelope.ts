@@ -2,21 +2,23 @@
  * The event envelope: what a webhook's body and an inbox item carry —
  * `{ id, type, source, created_at (ISO 8601), payload }`, in that order.
  *
- * `envelopeJson` serializes an event; `envelopeJsonFromStored` builds the same text around a
+ * `envelope` is that object (the API serializes it with its schema), `envelopeJson` its JSON
+ * text (a webhook's body); `envelopeJsonFromStored` builds the same text around a
  * payload that is already JSON text (as a store keeps it), so a claim can be delivered without
  * parsing the payload and serializing it again. Given the text `JSON.stringify(payload)`, the two
  * are byte for byte the same.
  */
 import type { EpochMs, Event } from './types.js';
 
-export const envelopeJson = (event: Event): string =>
-  JSON.stringify({
-    id: event.id,
-    type: event.type,
-    source: event.source,
-    created_at: new Date(event.created_at).toISOString(),
-    payload: event.payload,
-  });
+export const envelope = (event: Event) => ({
+  id: event.id,
+  type: event.type,
+  source: event.source,
+  created_at: new Date(event.created_at).toISOString(),
+  payload: event.payload,
+});
+
+export const envelopeJson = (event: Event): string => JSON.stringify(envelope(event));
 
 export const envelopeJsonFromStored = (
   id: string,

@@ -48,8 +48,6 @@ interface Job {
   work: (tx: Tx) => unknown;
   /** false: answer right after COMMIT, without waiting for the disk (leases: losing one in a crash only means a redelivery). */
   durable: boolean;
-  /** The caller's clock reading, when it has one (a writer thread's callers); else read at run time. */
-  now: EpochMs | undefined;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -85,16 +83,10 @@ export class GroupCommit {
   private readonly release: Statement;
   private readonly rollbackTo: Statement;
 
-  submit<T>(work: (tx: Tx) => T, options: { durable?: boolean; now?: EpochMs; weight?: number } = {}): Promise<T> {
+  submit<T>(work: (tx: Tx) => T, options: { durable?: boolean; weight?: number } = {}): Promise<T> {
     if (this.closed) return Promise.reject(new UnavailableError('storage is closed', 5));
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({
-        work,
-        durable: options.durable ?? true,
-        now: options.now,
-        resolve: resolve as (value: unknown) => void,
-        reject,
-      });
+      this.queue.push({ work, durable: options.durable ?? true, resolve: resolve as (value: unknown) => void, reject });
       this.queuedWeight += options.weight ?? 1;
       if (this.queuedWeight >= this.maxBatch) {
         this.flush();
@@ -187,7 +179,7 @@ export class GroupCommit {
       const deltas: [string, number][] = [];
       const tx: Tx = {
         db,
-        now: job.now ?? this.clock(),
+        now: this.clock(),
         batch: transaction,
         notify: (list) => ids.push(...list),
         count: (name, delta) => deltas.push([name, delta]),

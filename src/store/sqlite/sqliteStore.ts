@@ -1,9 +1,8 @@
 /**
- * The SQLite Store: one file, one connection, one writer. Write verbs go to the writer
- * (writer.ts: the group commit, one transaction and one fsync per tick, whatever the number of
- * callers); reads run directly on the same connection between batches, so a read after an
- * awaited write sees it. The SQL lives in queries/, one verb per file; writeVerbs.ts names the
- * writes.
+ * The SQLite Store: one file, one connection, one writer. Write verbs go through the group
+ * commit (one transaction and one fsync per tick, whatever the number of callers); reads run
+ * directly on the same connection between batches, so a read after an awaited write sees it.
+ * The SQL lives in queries/, one verb per file; this class only wires verbs to them.
  */
 import type { ApiKey, NewApiKey } from '../../core/apiKeys.js';
 import type {
@@ -37,28 +36,41 @@ import type {
   StoreCapabilities,
   StoreStats,
 } from '../store.js';
+import { Checkpointer } from './checkpointer.js';
 import { mapSqliteError } from './errors.js';
+import { GroupCommit, type Tx } from './groupCommit.js';
 import { applyMigrations } from './migrate.js';
 import type { Db } from './prepared.js';
+import { ackEvent } from './queries/ackEvent.js';
 import * as apiKeys from './queries/apiKeys.js';
-import { getEvent } from './queries/getEvent.js';
+import { appendEvents } from './queries/appendEvents.js';
+import { claimDeliveries } from './queries/claimDeliveries.js';
+import { writeCounts } from './queries/counters.js';
+import { extendLeases } from './queries/extendLeases.js';
+import { deleteEvent, getEvent } from './queries/getEvent.js';
 import { listDeadLetters } from './queries/listDeadLetters.js';
 import { listEvents } from './queries/listEvents.js';
 import { listInbox } from './queries/listInbox.js';
 import { getReceived, listReceived } from './queries/listReceived.js';
-import { withPayload } from './queries/claimDeliveries.js';
 import { nextDueAt } from './queries/nextDueAt.js';
+import { purge } from './queries/purge.js';
 import * as receivers from './queries/receivers.js';
+import { recordReceived } from './queries/recordReceived.js';
+import { replayDeliveries } from './queries/replayDeliveries.js';
+import { settleDeliveries } from './queries/settleDeliveries.js';
 import { stats } from './queries/stats.js';
 import * as subscriptions from './queries/subscriptions.js';
-import type { Verb, VerbArgs, VerbResult } from './writeVerbs.js';
-import { LocalWriter, type Writer } from './writer.js';
+import { SubscriptionCache } from './subscriptionCache.js';
+import { WalSync } from './walSync.js';
 
 type Listener = (subscriptionIds: string[]) => void;
 
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = { crossProcessWakeups: false, multiProcess: false };
-  private readonly writer: Writer;
+  private readonly writer: GroupCommit;
+  private readonly walSync: WalSync | null;
+  private readonly checkpointer: Checkpointer | null;
+  private readonly active = new SubscriptionCache();
   private readonly listeners = new Set<Listener>();
   private closed = false;
 
@@ -66,7 +78,17 @@ export class SqliteStore implements Store {
     private readonly db: Db,
     private readonly clock: () => EpochMs,
   ) {
-    this.writer = new LocalWriter(db, clock, (ids) => this.emit(ids));
+    const walSync = db.memory ? null : new WalSync(`${db.name}-wal`);
+    this.walSync = walSync;
+    this.checkpointer = db.memory ? null : new Checkpointer(db);
+    this.writer = new GroupCommit(
+      db,
+      clock,
+      (ids) => this.emit(ids),
+      () => this.active.invalidate(),
+      writeCounts,
+      walSync ? (done) => walSync.sync(done) : null,
+    );
   }
 
   async migrate(): Promise<void> {
@@ -76,7 +98,10 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.writer.close();
+    this.writer.close();
+    await this.walSync?.drained();
+    this.walSync?.close();
+    await this.checkpointer?.close();
     this.listeners.clear();
     this.db.close();
   }
@@ -87,7 +112,7 @@ export class SqliteStore implements Store {
 
   // ── events ──────────────────────────────────────────────────────────────────────────────
   append(request: AppendRequest): Promise<AppendResult> {
-    return this.write('append', [request]);
+    return this.write((tx) => appendEvents(tx, request, this.active.get(tx.db, tx.batch)), { weight: request.events.length });
   }
 
   async getEvent(id: string): Promise<EventWithDeliveries | null> {
@@ -99,12 +124,12 @@ export class SqliteStore implements Store {
   }
 
   deleteEvent(id: string): Promise<boolean> {
-    return this.write('deleteEvent', [id]);
+    return this.write((tx) => deleteEvent(tx, id));
   }
 
   // ── subscriptions ───────────────────────────────────────────────────────────────────────
   createSubscription(subscription: NewSubscription): Promise<Subscription> {
-    return this.write('createSubscription', [subscription]);
+    return this.write((tx) => this.invalidating(() => subscriptions.createSubscription(tx, subscription)));
   }
 
   async getSubscription(id: string): Promise<Subscription | null> {
@@ -116,11 +141,11 @@ export class SqliteStore implements Store {
   }
 
   updateSubscription(id: string, patch: SubscriptionPatch): Promise<Subscription | null> {
-    return this.write('updateSubscription', [id, patch]);
+    return this.write((tx) => this.invalidating(() => subscriptions.updateSubscription(tx, id, patch)));
   }
 
   deleteSubscription(id: string): Promise<boolean> {
-    return this.write('deleteSubscription', [id]);
+    return this.write((tx) => this.invalidating(() => subscriptions.deleteSubscription(tx, id)));
   }
 
   // ── inbox ───────────────────────────────────────────────────────────────────────────────
@@ -129,20 +154,27 @@ export class SqliteStore implements Store {
   }
 
   ackEvent(subscriptionId: string, eventId: string): Promise<AckResult> {
-    return this.write('ackEvent', [subscriptionId, eventId]);
+    return this.write((tx) => ackEvent(tx, subscriptionId, eventId));
   }
 
   claim(query: ClaimQuery): Promise<ClaimedDelivery[]> {
     // A lease need not be on disk before it is used: lost in a crash, it only means a redelivery.
-    return this.write('claim', [query], false).then((claims) => claims.map(withPayload));
+    return this.write((tx) => claimDeliveries(tx, query), { durable: false });
   }
 
   extendLeases(leases: { delivery_id: string; lease_token: string }[], leaseMs: number): Promise<string[]> {
-    return this.write('extendLeases', [leases, leaseMs], false);
+    return this.write((tx) => extendLeases(tx, leases, leaseMs), { durable: false });
   }
 
   settle(settlements: Settlement[]): Promise<SettleResult[]> {
-    return this.write('settle', [settlements]);
+    return this.write(
+      (tx) => {
+        const { results, disabled } = settleDeliveries(tx, settlements);
+        if (disabled) this.active.invalidate();
+        return results;
+      },
+      { weight: settlements.length },
+    );
   }
 
   async nextDueAt(subscriptionId: string): Promise<EpochMs | null> {
@@ -160,12 +192,12 @@ export class SqliteStore implements Store {
   }
 
   replay(filter: ReplayFilter): Promise<number> {
-    return this.write('replay', [filter]);
+    return this.write((tx) => replayDeliveries(tx, filter));
   }
 
   // ── receiver ────────────────────────────────────────────────────────────────────────────
   recordReceived(request: NewReceivedRequest): Promise<ReceivedRequest> {
-    return this.write('recordReceived', [request]);
+    return this.write((tx) => recordReceived(tx, request));
   }
 
   async listReceived(query: ReceivedQuery): Promise<Page<ReceivedRequest>> {
@@ -177,11 +209,11 @@ export class SqliteStore implements Store {
   }
 
   clearReceived(name: string): Promise<number> {
-    return this.write('clearReceived', [name]);
+    return this.write((tx) => receivers.clearReceived(tx, name));
   }
 
   setReceiverSecret(name: string, secret: string | null): Promise<void> {
-    return this.write('setReceiverSecret', [name, secret]);
+    return this.write((tx) => receivers.setReceiverSecret(tx, name, secret));
   }
 
   async getReceiverSecret(name: string): Promise<string | null> {
@@ -193,7 +225,7 @@ export class SqliteStore implements Store {
   }
 
   purge(before: EpochMs, limit: number): Promise<number> {
-    return this.write('purge', [before, limit]);
+    return this.write((tx) => purge(tx, before, limit));
   }
 
   async stats(): Promise<StoreStats> {
@@ -202,7 +234,7 @@ export class SqliteStore implements Store {
 
   // ── API keys ────────────────────────────────────────────────────────────────────────────
   createApiKey(key: NewApiKey): Promise<ApiKey> {
-    return this.write('createApiKey', [key]);
+    return this.write((tx) => apiKeys.createApiKey(tx, key));
   }
 
   async listApiKeys(): Promise<ApiKey[]> {
@@ -218,12 +250,13 @@ export class SqliteStore implements Store {
   }
 
   revokeApiKey(id: string): Promise<ApiKey | null> {
-    return this.write('revokeApiKey', [id]);
+    return this.write((tx) => apiKeys.revokeApiKey(tx, id));
   }
 
   // ── plumbing ────────────────────────────────────────────────────────────────────────────
-  private write<V extends Verb>(verb: V, args: VerbArgs<V>, durable = true): Promise<VerbResult<V>> {
-    return this.writer.write(verb, args, { durable, now: this.clock() });
+  /** `weight`: the rows the write touches (events appended, deliveries settled), for sizing batches. */
+  private write<T>(work: (tx: Tx) => T, options: { durable?: boolean; weight?: number } = {}): Promise<T> {
+    return this.writer.submit(work, options);
   }
 
   private read<T>(work: () => T): T {
@@ -231,6 +264,15 @@ export class SqliteStore implements Store {
       return work();
     } catch (error) {
       throw mapSqliteError(error);
+    }
+  }
+
+  /** Runs a subscription write and drops the cached active list, whether it commits or not. */
+  private invalidating<T>(work: () => T): T {
+    try {
+      return work();
+    } finally {
+      this.active.invalidate();
     }
   }
 

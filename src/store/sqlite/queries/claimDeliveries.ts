@@ -11,9 +11,9 @@
  * order (one probe of `deliveries_inbox`), and only when that one is due. While it is leased or
  * waiting for a retry, nothing later is handed out.
  *
- * Each claim carries its webhook body, built around the stored payload text; its event comes
- * without the payload, which `withPayload` (below) reads back from the body only if asked, so a
- * delivery never parses a payload just to serialize it again.
+ * Each claim carries its webhook body, built around the stored payload text; its event's
+ * payload is parsed back from that body only if something reads it (`lazyEvent`), so a delivery
+ * never parses a payload just to serialize it again.
  */
 import { envelopeJsonFromStored } from '../../../core/envelope.js';
 import { newLeaseToken } from '../../../core/ids.js';
@@ -45,30 +45,25 @@ interface DueRow {
   created_at: number;
 }
 
-/** A claim as the writer returns it: the event without its payload, the body with it. */
-export interface StoredClaim extends Omit<ClaimedDelivery, 'event' | 'body'> {
-  event: Omit<Event, 'payload'>;
-  body: string;
-}
-
-/** The claim with `event.payload`, parsed from the body the first time something reads it. */
-export function withPayload(claim: StoredClaim): ClaimedDelivery {
+/** The event, its payload parsed from the claim's body the first time something reads it. */
+function lazyEvent(row: DueRow, body: string): Event {
+  const event = { id: row.event_id, type: row.type, source: row.source, created_at: row.created_at } as Event;
   let payload: JsonObject | undefined;
-  Object.defineProperty(claim.event, 'payload', {
+  Object.defineProperty(event, 'payload', {
     enumerable: true,
     configurable: true,
     get: () => {
-      payload ??= (JSON.parse(claim.body) as { payload: JsonObject }).payload;
+      payload ??= (JSON.parse(body) as { payload: JsonObject }).payload;
       return payload;
     },
     set: (value: JsonObject) => {
       payload = value;
     },
   });
-  return claim as ClaimedDelivery;
+  return event;
 }
 
-export function claimDeliveries(tx: Tx, query: ClaimQuery): StoredClaim[] {
+export function claimDeliveries(tx: Tx, query: ClaimQuery): ClaimedDelivery[] {
   const { db, now } = tx;
   if (query.limit <= 0) return [];
   const active = prepared(db, IS_ACTIVE).get(query.subscription_id) as { ordered: number | null } | undefined;
@@ -85,18 +80,19 @@ export function claimDeliveries(tx: Tx, query: ClaimQuery): StoredClaim[] {
   // One token per claim call: it only has to differ from every other claim's, and a re-claim
   // after expiry always makes a new one.
   const token = newLeaseToken();
-  const claimed: StoredClaim[] = [];
+  const claimed: ClaimedDelivery[] = [];
   for (const row of due) {
     lease.run(token, leaseEnd, row.id);
+    const body = envelopeJsonFromStored(row.event_id, row.type, row.source, row.created_at, row.payload);
     claimed.push({
       delivery_id: String(row.id),
       subscription_id: query.subscription_id,
-      event: { id: row.event_id, type: row.type, source: row.source, created_at: row.created_at },
+      event: lazyEvent(row, body),
       attempt: row.attempts_count + 1,
       retry_index: row.retry_index,
       lease_token: token,
       lease_expires_at: leaseEnd,
-      body: envelopeJsonFromStored(row.event_id, row.type, row.source, row.created_at, row.payload),
+      body,
     });
   }
   return claimed;
