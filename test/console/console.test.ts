@@ -106,6 +106,17 @@ describe('console (real browser, real server)', () => {
     await page.getByRole('link', { name: 'Dashboard' }).click();
     const tile = (label: string) => page.locator('.tile', { hasText: label }).locator('.value');
     await page.waitForFunction(() => document.querySelectorAll('.tile').length > 0);
+    // The dashboard first shows the last second's sample, which may predate the delivery settling;
+    // the next live sample must count it.
+    await page.waitForFunction(
+      () => {
+        const tiles = [...document.querySelectorAll('.tile')];
+        const tile = tiles.find((t) => t.textContent?.includes('Delivered (since start)'));
+        return Number(tile?.querySelector('.value')?.textContent?.replace(/\D/g, '')) >= 1;
+      },
+      undefined,
+      { timeout: 5000 },
+    );
     const delivered = Number((await tile('Delivered (since start)').textContent())?.replace(/\D/g, ''));
     assert.ok(delivered >= 1, `delivered ${delivered}`);
     const eventsBefore = Number((await tile('Events stored').textContent())?.replace(/\D/g, ''));
