@@ -108,6 +108,8 @@ describe('SQLite specifics', () => {
       "SELECT d.id FROM deliveries d CROSS JOIN events e ON e.id = d.event_id WHERE d.subscription_id = 'a' AND d.status = 'pending' AND d.event_id > 'x' ORDER BY d.event_id LIMIT 10",
       "SELECT d.id FROM deliveries d WHERE d.status = 'failed' AND (d.updated_at, d.id) < (1, 1) ORDER BY d.updated_at DESC, d.id DESC LIMIT 10",
       "SELECT next_attempt_at FROM deliveries WHERE subscription_id = 'a' AND status = 'pending' ORDER BY next_attempt_at LIMIT 1",
+      "UPDATE deliveries SET lease_token = 't', next_attempt_at = 2 WHERE subscription_id = 'a' AND status = 'pending' AND next_attempt_at <= 1 AND (next_attempt_at < 1 OR id <= 5)",
+      'SELECT status, lease_token, attempts_count, subscription_id FROM deliveries WHERE id = 1',
     ].map((sql) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((row) => row.detail).join(' | '));
     db.close();
     for (const plan of plans) {

@@ -8,6 +8,7 @@ import { sql as receiver } from './002_receiver.js';
 import { sql as apiKeys } from './003_api_keys.js';
 import { sql as deliveryControl } from './004_delivery_control.js';
 import { sql as countedStatusChanges } from './005_counted_status_changes.js';
+import { sql as deliveryEventTime } from './006_delivery_event_time.js';
 
 export interface Migration {
   version: number;
@@ -21,4 +22,5 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: '003_api_keys', sql: apiKeys },
   { version: 4, name: '004_delivery_control', sql: deliveryControl },
   { version: 5, name: '005_counted_status_changes', sql: countedStatusChanges },
+  { version: 6, name: '006_delivery_event_time', sql: deliveryEventTime },
 ];

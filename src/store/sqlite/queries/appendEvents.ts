@@ -23,8 +23,8 @@ const EXPIRE_KEY = 'DELETE FROM idempotency WHERE key = ?';
 const INSERT_KEY = 'INSERT INTO idempotency (key, status, body, created_at) VALUES (?, ?, ?, ?)';
 const INSERT_EVENT = 'INSERT INTO events (id, type, source, payload, created_at) VALUES (?, ?, ?, ?, ?)';
 const INSERT_DELIVERY = `INSERT INTO deliveries
-  (event_id, subscription_id, event_type, status, next_attempt_at, created_at, updated_at)
-  VALUES (?, ?, ?, 'pending', ?, ?, ?)`;
+  (event_id, subscription_id, event_type, status, next_attempt_at, created_at, updated_at, event_created_at)
+  VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)`;
 
 export function appendEvents(tx: Tx, request: AppendRequest, subscriptions: readonly ActiveSubscription[]): AppendResult {
   const { db, now } = tx;
@@ -50,7 +50,7 @@ export function appendEvents(tx: Tx, request: AppendRequest, subscriptions: read
     }
     for (const subscription of subscriptions) {
       if (!matchesAny(subscription.event_types, event.type)) continue;
-      insertDelivery.run(event.id, subscription.id, event.type, now, now, now);
+      insertDelivery.run(event.id, subscription.id, event.type, now, now, now, event.created_at);
       perSubscription.set(subscription.id, (perSubscription.get(subscription.id) ?? 0) + 1);
       deliveries++;
     }

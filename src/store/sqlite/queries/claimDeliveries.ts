@@ -32,6 +32,10 @@ const DUE = `SELECT ${COLUMNS} FROM deliveries d JOIN events e ON e.id = d.event
   WHERE d.subscription_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ?
   ORDER BY d.next_attempt_at, d.id LIMIT ?`;
 const LEASE = 'UPDATE deliveries SET lease_token = ?, next_attempt_at = ? WHERE id = ?';
+// Leases every row DUE returned in one statement: they are exactly the subscription's pending
+// rows up to the last one in (next_attempt_at, id) order, since nothing else writes in between.
+const LEASE_UP_TO = `UPDATE deliveries SET lease_token = ?, next_attempt_at = ?
+  WHERE subscription_id = ? AND status = 'pending' AND next_attempt_at <= ? AND (next_attempt_at < ? OR id <= ?)`;
 
 interface DueRow {
   id: number;
@@ -75,14 +79,19 @@ export function claimDeliveries(tx: Tx, query: ClaimQuery): ClaimedDelivery[] {
   } else {
     due = prepared(db, DUE).all(query.subscription_id, now, query.limit) as DueRow[];
   }
-  const lease = prepared(db, LEASE);
   const leaseEnd = now + query.lease_ms;
   // One token per claim call: it only has to differ from every other claim's, and a re-claim
   // after expiry always makes a new one.
   const token = newLeaseToken();
+  const last = due[due.length - 1];
+  if (last === undefined) return [];
+  if (due.length === 1) prepared(db, LEASE).run(token, leaseEnd, last.id);
+  else {
+    const at = last.next_attempt_at;
+    prepared(db, LEASE_UP_TO).run(token, leaseEnd, query.subscription_id, at, at, last.id);
+  }
   const claimed: ClaimedDelivery[] = [];
   for (const row of due) {
-    lease.run(token, leaseEnd, row.id);
     const body = envelopeJsonFromStored(row.event_id, row.type, row.source, row.created_at, row.payload);
     claimed.push({
       delivery_id: String(row.id),

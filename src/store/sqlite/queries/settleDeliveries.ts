@@ -24,18 +24,19 @@ import { countStatusChange } from './counters.js';
 
 const INSERT_ATTEMPT = `INSERT INTO attempts (delivery_id, n, at, duration_ms, status_code, error, response)
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
-// One UPDATE per settlement, guarded by the state it applies to, returning what the attempt row
-// and the health marks need: the outcome's columns, plus the attempt's when one was made.
+// What a settlement is checked against, read by rowid before the UPDATE (cheaper than an
+// UPDATE … RETURNING, which SQLite buffers through a temporary table).
+const CURRENT = 'SELECT status, lease_token, attempts_count, subscription_id FROM deliveries WHERE id = ?';
+// One UPDATE per applicable settlement: the outcome's columns, plus the attempt's when one was
+// made. Latency comes from the row's own copy of the event time (migration 006), or for rows
+// stored before it, from the event.
 const WITH_ATTEMPT = `attempts_count = attempts_count + 1, retry_index = retry_index + 1, last_status_code = ?, last_error = ?,`;
 const DELIVERED = `status = 'delivered', delivered_at = ?,
-  latency_ms = max(0, ? - (SELECT created_at FROM events WHERE id = deliveries.event_id)),
-  next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ? AND status = 'pending'`;
-const RETRY = `next_attempt_at = ?, lease_token = NULL, updated_at = ? WHERE id = ? AND status = 'pending' AND lease_token = ?`;
-const DEAD = `status = 'failed', next_attempt_at = NULL, lease_token = NULL, updated_at = ?
-  WHERE id = ? AND status = 'pending' AND lease_token = ?`;
-const RETURNING = 'RETURNING attempts_count, subscription_id';
-const update = (attempt: boolean, outcome: string) =>
-  `UPDATE deliveries SET ${attempt ? WITH_ATTEMPT : ''} ${outcome} ${RETURNING}`;
+  latency_ms = max(0, ? - coalesce(event_created_at, (SELECT created_at FROM events WHERE id = deliveries.event_id))),
+  next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ?`;
+const RETRY = `next_attempt_at = ?, lease_token = NULL, updated_at = ? WHERE id = ?`;
+const DEAD = `status = 'failed', next_attempt_at = NULL, lease_token = NULL, updated_at = ? WHERE id = ?`;
+const update = (attempt: boolean, outcome: string) => `UPDATE deliveries SET ${attempt ? WITH_ATTEMPT : ''} ${outcome}`;
 const UPDATES = {
   delivered: [update(false, DELIVERED), update(true, DELIVERED)],
   retry: [update(false, RETRY), update(true, RETRY)],
@@ -48,8 +49,9 @@ const HEALTHY = `UPDATE subscriptions SET last_success_at = ?, first_failure_at 
 const RECOVERED_THEN_FAILED = 'UPDATE subscriptions SET last_success_at = ?, first_failure_at = ? WHERE id = ?';
 const FAILING = 'UPDATE subscriptions SET first_failure_at = ? WHERE id = ? AND first_failure_at IS NULL';
 
-interface UpdatedRow {
-  /** After the update: the number of the attempt just recorded, when one was made. */
+interface CurrentRow {
+  status: string;
+  lease_token: string | null;
   attempts_count: number;
   subscription_id: string;
 }
@@ -67,28 +69,28 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
       results.push({ delivery_id: settlement.delivery_id, applied: false });
       continue;
     }
+    const row = prepared(db, CURRENT).get(id) as CurrentRow | undefined;
+    if (
+      row === undefined ||
+      row.status !== 'pending' ||
+      (outcome.kind !== 'delivered' && row.lease_token !== settlement.lease_token)
+    ) {
+      results.push({ delivery_id: settlement.delivery_id, applied: false });
+      continue;
+    }
     const attempt = settlement.attempt;
     const made = attempt !== null;
     const recorded: unknown[] = made ? [attempt.status_code, attempt.error] : [];
     const statement = prepared(db, UPDATES[outcome.kind][made ? 1 : 0]);
-    let row: UpdatedRow | undefined;
-    if (outcome.kind === 'delivered') {
-      row = statement.get(...recorded, now, now, now, id) as UpdatedRow | undefined;
-    } else if (outcome.kind === 'retry') {
-      row = statement.get(...recorded, outcome.next_attempt_at, now, id, settlement.lease_token) as UpdatedRow | undefined;
-    } else {
-      row = statement.get(...recorded, now, id, settlement.lease_token) as UpdatedRow | undefined;
-    }
-    if (row === undefined) {
-      results.push({ delivery_id: settlement.delivery_id, applied: false });
-      continue;
-    }
+    if (outcome.kind === 'delivered') statement.run(...recorded, now, now, now, id);
+    else if (outcome.kind === 'retry') statement.run(...recorded, outcome.next_attempt_at, now, id);
+    else statement.run(...recorded, now, id);
     if (outcome.kind !== 'retry')
       countStatusChange(tx, row.subscription_id, 'pending', outcome.kind === 'dead' ? 'failed' : 'delivered');
     if (made) {
       prepared(db, INSERT_ATTEMPT).run(
         id,
-        row.attempts_count,
+        row.attempts_count + 1,
         attempt.at,
         attempt.duration_ms,
         attempt.status_code,
