@@ -98,6 +98,44 @@ describe('SQLite specifics', () => {
     assert.deepEqual(rows, migrations.map(({ version, name }) => ({ version, name })));
   });
 
+  it('settles deliveries stored before migration 006 (no copy of the event time) with the right latency', async () => {
+    const path = freshPath();
+    let now = 1_000_000;
+    const store = await openSqliteStore(path, { clock: () => now });
+    await store.createSubscription({
+      id: 'a',
+      url: 'http://127.0.0.1:9/hook',
+      event_types: ['*'],
+      secrets: [],
+      status: 'active',
+      description: null,
+      disabled_reason: null,
+      metadata: {},
+    });
+    const old = { id: newEventId(now), type: 'order.created', source: 'test', payload: {}, created_at: now - 500 };
+    await store.append({ events: [old] });
+    await store.close();
+    // A row as migration 006 leaves rows written before it.
+    const db = new Database(path);
+    db.prepare('UPDATE deliveries SET event_created_at = NULL').run();
+    db.close();
+
+    const reopened = await openSqliteStore(path, { clock: () => now });
+    const [claim] = await reopened.claim({ subscription_id: 'a', limit: 10, lease_ms: 30_000 });
+    assert.ok(claim);
+    now += 1_000;
+    const attempt = { at: now, duration_ms: 3, status_code: 200, error: null, response: 'ok' };
+    const [result] = await reopened.settle([
+      { delivery_id: claim.delivery_id, lease_token: claim.lease_token, attempt, outcome: { kind: 'delivered' } },
+    ]);
+    assert.equal(result?.applied, true);
+    const stored = await reopened.getEvent(old.id);
+    assert.equal(stored?.deliveries[0]?.status, 'delivered');
+    assert.equal(stored?.deliveries[0]?.latency_ms, 1_500);
+    assert.equal(stored?.deliveries[0]?.attempts.length, 1);
+    await reopened.close();
+  });
+
   it('the hot queries use indexes, never a table scan', async () => {
     const path = freshPath();
     const store = await openSqliteStore(path);
