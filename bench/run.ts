@@ -4,6 +4,7 @@
  * Pick some with arguments: `npm run bench -- ingest latency`. Without arguments: ingest, drain,
  * latency and memory. Optional (longer): `peer` (Triggers beside a BullMQ + Redis pipeline) and
  * `growth` (rates with 1,000,000 events stored vs an empty store; BENCH_GROWTH_EVENTS to change).
+ * BENCH_REPEAT=n repeats the drain n times and reports its median and range.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -12,6 +13,7 @@ import { benchGrowth } from './growth.js';
 import { benchIngest } from './ingest.js';
 import { benchLatency } from './latency.js';
 import { ROOT } from './lib/processes.js';
+import { round, spread } from './lib/stats.js';
 import { benchMemory } from './memory.js';
 import { benchPeer, peerTable } from './peer.js';
 import { benchPostgres } from './postgres.js';
@@ -45,14 +47,32 @@ if (all || wanted.has('ingest')) {
   ]);
 }
 if (all || wanted.has('drain')) {
-  const report = await benchDrain();
-  results.drain = report;
-  rows.push([
-    `drain ${report.events} backlog → loopback sink`,
-    `${report.triggers.perSecond} deliveries/s`,
-    `raw undici ${report.baseline.perSecond} req/s`,
-    `${report.ratio}×`,
-  ]);
+  // The drain's absolute rate follows the shared host's speed more than any other figure:
+  // BENCH_REPEAT=n runs it n times and reports the median and the range.
+  const repeat = Math.max(1, Math.floor(Number(process.env.BENCH_REPEAT ?? 1)) || 1);
+  const reports = [];
+  for (let i = 0; i < repeat; i++) reports.push(await benchDrain());
+  const [report] = reports as [Awaited<ReturnType<typeof benchDrain>>];
+  if (repeat === 1) {
+    results.drain = report;
+    rows.push([
+      `drain ${report.events} backlog → loopback sink`,
+      `${report.triggers.perSecond} deliveries/s`,
+      `raw undici ${report.baseline.perSecond} req/s`,
+      `${report.ratio}×`,
+    ]);
+  } else {
+    results.drain = reports;
+    const rate = spread(reports.map((r) => r.triggers.perSecond));
+    const base = spread(reports.map((r) => r.baseline.perSecond));
+    const ratio = spread(reports.map((r) => r.ratio));
+    rows.push([
+      `drain ${report.events} backlog → loopback sink, median of ${repeat} runs (range)`,
+      `${Math.round(rate.median)} deliveries/s (${rate.min}–${rate.max})`,
+      `raw undici ${Math.round(base.median)} req/s (${base.min}–${base.max})`,
+      `${round(ratio.median, 3)}× (${ratio.min}–${ratio.max})`,
+    ]);
+  }
 }
 if (all || wanted.has('latency')) {
   const report = await benchLatency();

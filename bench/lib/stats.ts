@@ -20,3 +20,12 @@ export function summarize(values: number[]): { count: number; p50: number; p90: 
 }
 
 export const round = (value: number, digits = 2): number => Number(value.toFixed(digits));
+
+/** The median of a few repeated figures (the mean of the middle two for an even count), with their range. */
+export function spread(values: readonly number[]): { median: number; min: number; max: number } {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const median =
+    sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return { median, min: sorted[0] ?? Number.NaN, max: sorted[sorted.length - 1] ?? Number.NaN };
+}
