@@ -4,7 +4,7 @@
  * and `previous_secrets` (rotated-out ones still signing).
  */
 import { formatDeliveryOptions } from '../core/deliveryOptions.js';
-import { envelope } from '../core/envelope.js';
+import { envelope, iso } from '../core/envelope.js';
 import type {
   Attempt,
   ClaimedDelivery,
@@ -16,19 +16,9 @@ import type {
 } from '../core/types.js';
 import type { DeadLetter, EventSummary, InboxItem } from '../store/store.js';
 
-let lastMs = Number.NaN;
-let lastIso = '';
-/** ISO 8601 of an epoch-ms time; the last one is kept, as a busy ingest formats the same millisecond many times. */
-export const iso = (ms: EpochMs): string => {
-  if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString();
-    lastMs = ms;
-  }
-  return lastIso;
-};
 export const isoOrNull = (ms: EpochMs | null): string | null => (ms === null ? null : iso(ms));
 
-export { envelope };
+export { envelope, iso };
 
 export const eventSummary = (event: EventSummary) => ({ ...envelope(event), status: event.status });
 

@@ -10,11 +10,22 @@
  */
 import type { EpochMs, Event } from './types.js';
 
+let lastMs = Number.NaN;
+let lastIso = '';
+/** ISO 8601 of an epoch-ms time; the last one is kept, as a busy ingest or a batch's deliveries format the same millisecond many times. */
+export const iso = (ms: EpochMs): string => {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+};
+
 export const envelope = (event: Event) => ({
   id: event.id,
   type: event.type,
   source: event.source,
-  created_at: new Date(event.created_at).toISOString(),
+  created_at: iso(event.created_at),
   payload: event.payload,
 });
 
@@ -27,4 +38,4 @@ export const envelopeJsonFromStored = (
   createdAt: EpochMs,
   payloadJson: string,
 ): string =>
-  `{"id":${JSON.stringify(id)},"type":${JSON.stringify(type)},"source":${JSON.stringify(source)},"created_at":"${new Date(createdAt).toISOString()}","payload":${payloadJson}}`;
+  `{"id":${JSON.stringify(id)},"type":${JSON.stringify(type)},"source":${JSON.stringify(source)},"created_at":"${iso(createdAt)}","payload":${payloadJson}}`;

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { UnavailableError } from '../../src/core/errors.js';
 import { newEventId } from '../../src/core/ids.js';
+import { subscription } from '../../src/store/conformance/harness.js';
 import { runStoreConformance } from '../../src/store/conformance/index.js';
 import { openSqliteStore } from '../../src/store/sqlite/index.js';
 import { migrations } from '../../src/store/sqlite/migrations/index.js';
@@ -102,16 +103,7 @@ describe('SQLite specifics', () => {
     const path = freshPath();
     let now = 1_000_000;
     const store = await openSqliteStore(path, { clock: () => now });
-    await store.createSubscription({
-      id: 'a',
-      url: 'http://127.0.0.1:9/hook',
-      event_types: ['*'],
-      secrets: [],
-      status: 'active',
-      description: null,
-      disabled_reason: null,
-      metadata: {},
-    });
+    await store.createSubscription(subscription('a', { url: 'http://127.0.0.1:9/hook' }));
     const old = { id: newEventId(now), type: 'order.created', source: 'test', payload: {}, created_at: now - 500 };
     await store.append({ events: [old] });
     await store.close();

@@ -85,11 +85,10 @@ export function claimDeliveries(tx: Tx, query: ClaimQuery): ClaimedDelivery[] {
   const token = newLeaseToken();
   const last = due[due.length - 1];
   if (last === undefined) return [];
-  if (due.length === 1) prepared(db, LEASE).run(token, leaseEnd, last.id);
-  else {
-    const at = last.next_attempt_at;
-    prepared(db, LEASE_UP_TO).run(token, leaseEnd, query.subscription_id, at, at, last.id);
-  }
+  // An ordered head is picked by event order, not due order: other due rows may sort before it
+  // in the range, so it is leased by id.
+  if (active.ordered) prepared(db, LEASE).run(token, leaseEnd, last.id);
+  else prepared(db, LEASE_UP_TO).run(token, leaseEnd, query.subscription_id, last.next_attempt_at, last.next_attempt_at, last.id);
   const claimed: ClaimedDelivery[] = [];
   for (const row of due) {
     const body = envelopeJsonFromStored(row.event_id, row.type, row.source, row.created_at, row.payload);
