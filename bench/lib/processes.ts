@@ -4,7 +4,9 @@
  * server under test share the machine the same way in every measurement.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,13 +68,39 @@ function nodeArgs(): string[] {
   return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
+/**
+ * A port the kernel just handed out as free. A port picked at random can collide with the
+ * ephemeral ports of the benchmark's own outgoing connections; one the kernel chose rarely does,
+ * and startTriggers tries again with another if it was taken in between.
+ */
+async function unusedPort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
+
 /** Starts `triggers serve` from dist/ on a fresh data directory (or the given one). */
 export async function startTriggers(env: Record<string, string> = {}, dataDir?: string): Promise<TriggersChild> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startTriggersOn(await unusedPort(), env, dataDir);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startTriggersOn(portNumber: number, env: Record<string, string>, dataDir?: string): Promise<TriggersChild> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'triggers-bench-'));
   const apiKey = 'bench-api-key-0123456789';
-  const port = String(20_000 + Math.floor(Math.random() * 20_000));
+  const port = String(portNumber);
   const child = spawn(process.execPath, [...nodeArgs(), join(ROOT, 'dist/cli/main.js'), 'serve'], {
-    stdio: ['ignore', nodeArgs().length > 0 ? 'inherit' : 'ignore', 'inherit'],
+    stdio: ['ignore', nodeArgs().length > 0 ? 'inherit' : 'ignore', 'pipe'],
     cwd: dir,
     env: {
       ...process.env,
@@ -84,10 +112,20 @@ export async function startTriggers(env: Record<string, string> = {}, dataDir?: 
       ...env,
     },
   });
+  // Its errors still reach the terminal; a port taken under it is noted so it can try another.
+  let portTaken = false;
+  child.stderr?.on('data', (chunk: Buffer) => {
+    if (chunk.includes('EADDRINUSE')) portTaken = true;
+    process.stderr.write(chunk);
+  });
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`triggers exited with ${child.exitCode}`);
+    if (child.exitCode !== null) {
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+      if (portTaken) throw new PortTaken(`port ${port} was taken`);
+      throw new Error(`triggers exited with ${child.exitCode}`);
+    }
     try {
       const response = await fetch(`${url}/health`);
       if (response.ok) break;
