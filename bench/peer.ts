@@ -6,6 +6,12 @@
  *   - drain: a backlog of N events delivered to the loopback sink, rate measured at the sink;
  *   - latency: ingest → webhook at a steady 1,000 events/s, measured by the sink (sent_at in payload).
  *
+ * Each workload runs in four rounds, Triggers · peer · peer · Triggers (half the time or half
+ * the backlog each), so both sides are measured minutes apart at most seconds, and a host whose
+ * speed drifts during the run weighs on both alike. A side's figure is its two rounds together:
+ * drain rates over all deliveries, latency percentiles over every sample, ingest rates and
+ * percentiles averaged.
+ *
  * Both sides sign each webhook and deliver with up to 64 requests in flight. The peer runs as two
  * processes (API and worker), as it would be deployed; Triggers as one. What each side guarantees
  * about an accepted event is printed with the table: the figures mean nothing without it.
@@ -16,7 +22,7 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { request } from 'undici';
 import { resetSink, sinkStats } from './drain.js';
-import { EVENT_BODY, hammer, type LoadResult } from './lib/load.js';
+import { averageRounds, EVENT_BODY, hammer, type LoadResult } from './lib/load.js';
 import { type Child, startScript, startTriggers } from './lib/processes.js';
 import { round, summarize } from './lib/stats.js';
 import { quietDisk, steadyLoad } from './lib/steady.js';
@@ -55,20 +61,22 @@ async function waitForSink(sink: Child, count: number, timeoutMs: number) {
   return stats;
 }
 
-function drainFigures(stats: Awaited<ReturnType<typeof sinkStats>>, events: number): PeerSide['drain'] {
-  const seconds = (stats.last_at - stats.first_at) / 1000;
+function drainFigures(rounds: SinkStats[], events: number): PeerSide['drain'] {
+  const delivered = rounds.reduce((sum, stats) => sum + stats.count, 0);
+  const seconds = rounds.reduce((sum, stats) => sum + (stats.last_at - stats.first_at) / 1000, 0);
   return {
     events,
-    perSecond: round(stats.count / seconds, 0),
+    perSecond: round(delivered / seconds, 0),
     seconds: round(seconds),
-    delivered: stats.count,
-    duplicates: stats.duplicates,
+    delivered,
+    duplicates: rounds.reduce((sum, stats) => sum + stats.duplicates, 0),
   };
 }
 
-function latencyFigures(stats: Awaited<ReturnType<typeof sinkStats>>, sent: number): PeerSide['latency'] {
-  const s = summarize(stats.latencies);
-  return { sent, delivered: stats.count, p50: round(s.p50), p90: round(s.p90), p99: round(s.p99), max: round(s.max) };
+function latencyFigures(rounds: SinkStats[], sent: number): PeerSide['latency'] {
+  const s = summarize(rounds.flatMap((stats) => stats.latencies));
+  const delivered = rounds.reduce((sum, stats) => sum + stats.count, 0);
+  return { sent, delivered, p50: round(s.p50), p90: round(s.p90), p99: round(s.p99), max: round(s.max) };
 }
 
 async function redisPersistence(): Promise<{ save: string; appendonly: string }> {
@@ -86,104 +94,184 @@ async function obliterate(name: string): Promise<void> {
   await queue.close();
 }
 
-async function triggersSide(sink: Child, events: number, rate: number, seconds: number): Promise<PeerSide> {
-  // ingest: no webhook URL, so nothing is delivered while measuring (the default inbox fills).
-  const ingestServer = await startTriggers();
-  const headers = { 'x-api-key': ingestServer.apiKey };
-  await hammer(`${ingestServer.url}/events`, { seconds: 1, connections: 64, headers });
-  const ingest = await hammer(`${ingestServer.url}/events`, { seconds, connections: 64, headers });
-  await ingestServer.stop();
-
-  // drain: fill with the API role (nothing delivered), then start the whole server on that file.
-  await resetSink(sink);
-  const env = {
-    TRIGGERS_WEBHOOK_URL: `${sink.url}/hook`,
-    TRIGGERS_SUBSCRIPTION_CONCURRENCY: '64',
-    TRIGGERS_DISPATCH_CONCURRENCY: '128',
-  };
-  const dataDir = mkdtempSync(join(tmpdir(), 'triggers-peer-'));
-  const api = await startTriggers({ ...env, TRIGGERS_ROLE: 'api' }, dataDir);
-  const batch = JSON.stringify({ events: Array.from({ length: 1000 }, () => JSON.parse(EVENT_BODY) as object) });
-  for (let sent = 0; sent < events; sent += 1000) {
-    const response = await request(`${api.url}/events/batch`, {
-      method: 'POST',
-      body: batch,
-      headers: { 'content-type': 'application/json', 'x-api-key': api.apiKey },
-    });
-    if (response.statusCode !== 201) throw new Error(`prefill answered ${response.statusCode}`);
-    await response.body.dump();
-  }
-  await api.stop();
-  const dispatcher = await startTriggers({ ...env, TRIGGERS_ROLE: 'all' }, dataDir);
-  const drain = drainFigures(await waitForSink(sink, events, 300_000), events);
-  await dispatcher.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-
-  // latency
-  await quietDisk();
-  await resetSink(sink);
-  const server = await startTriggers({ TRIGGERS_WEBHOOK_URL: `${sink.url}/hook` });
-  const warm = await steadyLoad(`${server.url}/events`, rate, 3, { 'x-api-key': server.apiKey });
-  await waitForSink(sink, warm, 5_000);
-  await resetSink(sink);
-  const sent = await steadyLoad(`${server.url}/events`, rate, seconds, { 'x-api-key': server.apiKey });
-  const latency = latencyFigures(await waitForSink(sink, sent, 30_000), sent);
-  await server.stop();
-  return { ingest, drain, latency };
+/** A server (or pipeline) under test and how to talk to it. */
+interface Running {
+  url: string;
+  headers: Record<string, string>;
+  stop(): Promise<void>;
 }
 
-async function peerSide(sink: Child, events: number, rate: number, seconds: number): Promise<PeerSide> {
-  const run = `peer-bench-${process.pid}-${Date.now()}`;
-  const target = `${sink.url}/hook`;
+/** How each side is set up for each workload (ingest, one drain round, latency). */
+interface Side {
+  /** An ingest endpoint that delivers nothing meanwhile. */
+  ingest(): Promise<Running>;
+  /** Fills a fresh backlog of `events` (not timed), delivers it to the sink, returns the sink's stats. */
+  drain(sink: Child, events: number): Promise<SinkStats>;
+  /** An ingest endpoint that delivers to the sink. */
+  delivering(sink: Child): Promise<Running>;
+}
 
-  // ingest: API only, no worker running.
-  const ingestQueue = `${run}-ingest`;
-  const ingestServer = await startScript('peers/bullmq/api.ts', [], { PEER_QUEUE: ingestQueue, PEER_REDIS_URL: REDIS_URL });
-  await hammer(`${ingestServer.url}/events`, { seconds: 1, connections: 64 });
-  const ingest = await hammer(`${ingestServer.url}/events`, { seconds, connections: 64 });
-  await ingestServer.stop();
-  await obliterate(ingestQueue);
+type SinkStats = Awaited<ReturnType<typeof sinkStats>>;
 
-  // drain: fill the queue directly (addBulk), then start the worker.
-  await resetSink(sink);
-  const drainQueue = `${run}-drain`;
-  const queue = new Queue(drainQueue, { connection: redisConnection() });
-  const event = JSON.parse(EVENT_BODY) as { type: string; source: string; payload: object };
-  for (let added = 0; added < events; added += 1000) {
-    await queue.addBulk(
-      Array.from({ length: 1000 }, (_, i) => ({
-        name: event.type,
-        data: { id: `evt_peer_${added + i}`, created_at: new Date().toISOString(), ...event },
-        opts: { attempts: 12, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 10_000 },
-      })),
-    );
+const triggers: Side = {
+  // No webhook URL: nothing is delivered while measuring (the default inbox fills).
+  async ingest() {
+    const server = await startTriggers();
+    return { url: server.url, headers: { 'x-api-key': server.apiKey }, stop: server.stop };
+  },
+
+  // Fill with the API role (nothing delivered), then start the whole server on that file.
+  async drain(sink, events) {
+    const env = {
+      TRIGGERS_WEBHOOK_URL: `${sink.url}/hook`,
+      TRIGGERS_SUBSCRIPTION_CONCURRENCY: '64',
+      TRIGGERS_DISPATCH_CONCURRENCY: '128',
+    };
+    const dataDir = mkdtempSync(join(tmpdir(), 'triggers-peer-'));
+    const api = await startTriggers({ ...env, TRIGGERS_ROLE: 'api' }, dataDir);
+    const batch = JSON.stringify({ events: Array.from({ length: 1000 }, () => JSON.parse(EVENT_BODY) as object) });
+    for (let sent = 0; sent < events; sent += 1000) {
+      const response = await request(`${api.url}/events/batch`, {
+        method: 'POST',
+        body: batch,
+        headers: { 'content-type': 'application/json', 'x-api-key': api.apiKey },
+      });
+      if (response.statusCode !== 201) throw new Error(`prefill answered ${response.statusCode}`);
+      await response.body.dump();
+    }
+    await api.stop();
+    await resetSink(sink);
+    const dispatcher = await startTriggers({ ...env, TRIGGERS_ROLE: 'all' }, dataDir);
+    const stats = await waitForSink(sink, events, 300_000);
+    await dispatcher.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    return stats;
+  },
+
+  async delivering(sink) {
+    const server = await startTriggers({ TRIGGERS_WEBHOOK_URL: `${sink.url}/hook` });
+    return { url: server.url, headers: { 'x-api-key': server.apiKey }, stop: server.stop };
+  },
+};
+
+function bullmqPeer(run: string): Side {
+  return {
+    // API only, no worker running.
+    async ingest() {
+      const queue = `${run}-ingest`;
+      const api = await startScript('peers/bullmq/api.ts', [], { PEER_QUEUE: queue, PEER_REDIS_URL: REDIS_URL });
+      return {
+        url: api.url,
+        headers: {},
+        stop: async () => {
+          await api.stop();
+          await obliterate(queue);
+        },
+      };
+    },
+
+    // Fill the queue directly (addBulk), then start the worker.
+    async drain(sink, events) {
+      const name = `${run}-drain-${Date.now()}`;
+      const queue = new Queue(name, { connection: redisConnection() });
+      const event = JSON.parse(EVENT_BODY) as { type: string; source: string; payload: object };
+      for (let added = 0; added < events; added += 1000) {
+        await queue.addBulk(
+          Array.from({ length: 1000 }, (_, i) => ({
+            name: event.type,
+            data: { id: `evt_peer_${added + i}`, created_at: new Date().toISOString(), ...event },
+            opts: { attempts: 12, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 10_000 },
+          })),
+        );
+      }
+      await queue.close();
+      await resetSink(sink);
+      const worker = await startScript('peers/bullmq/worker.ts', [], {
+        PEER_QUEUE: name,
+        PEER_REDIS_URL: REDIS_URL,
+        PEER_TARGET: `${sink.url}/hook`,
+      });
+      const stats = await waitForSink(sink, events, 300_000);
+      await worker.stop();
+      await obliterate(name);
+      return stats;
+    },
+
+    // API and worker together.
+    async delivering(sink) {
+      const queue = `${run}-latency`;
+      const env = { PEER_QUEUE: queue, PEER_REDIS_URL: REDIS_URL, PEER_TARGET: `${sink.url}/hook` };
+      const api = await startScript('peers/bullmq/api.ts', [], env);
+      const worker = await startScript('peers/bullmq/worker.ts', [], env);
+      return {
+        url: api.url,
+        headers: {},
+        stop: async () => {
+          await api.stop();
+          await worker.stop();
+          await obliterate(queue);
+        },
+      };
+    },
+  };
+}
+
+/**
+ * The order of the rounds: Triggers, peer, peer, Triggers. Each side gets two rounds, one early
+ * and one late, so a host that speeds up or slows down during the run moves both sides alike.
+ */
+const ABBA = [0, 1, 1, 0] as const;
+
+async function measureIngest(sides: [Side, Side], seconds: number): Promise<[LoadResult, LoadResult]> {
+  const servers = [await sides[0].ingest(), await sides[1].ingest()] as const;
+  const rounds: [LoadResult[], LoadResult[]] = [[], []];
+  try {
+    for (const server of servers) await hammer(`${server.url}/events`, { seconds: 1, connections: 64, headers: server.headers });
+    for (const index of ABBA) {
+      const server = servers[index];
+      rounds[index].push(
+        await hammer(`${server.url}/events`, { seconds: seconds / 2, connections: 64, headers: server.headers }),
+      );
+    }
+  } finally {
+    for (const server of servers) await server.stop();
   }
-  await queue.close();
-  const drainWorker = await startScript('peers/bullmq/worker.ts', [], {
-    PEER_QUEUE: drainQueue,
-    PEER_REDIS_URL: REDIS_URL,
-    PEER_TARGET: target,
-  });
-  const drain = drainFigures(await waitForSink(sink, events, 300_000), events);
-  await drainWorker.stop();
-  await obliterate(drainQueue);
+  return [averageRounds(rounds[0]), averageRounds(rounds[1])];
+}
 
-  // latency: API and worker together.
-  await quietDisk();
-  await resetSink(sink);
-  const latencyQueue = `${run}-latency`;
-  const env = { PEER_QUEUE: latencyQueue, PEER_REDIS_URL: REDIS_URL, PEER_TARGET: target };
-  const api = await startScript('peers/bullmq/api.ts', [], env);
-  const worker = await startScript('peers/bullmq/worker.ts', [], env);
-  const warm = await steadyLoad(`${api.url}/events`, rate, 3, {});
-  await waitForSink(sink, warm, 5_000);
-  await resetSink(sink);
-  const sent = await steadyLoad(`${api.url}/events`, rate, seconds, {});
-  const latency = latencyFigures(await waitForSink(sink, sent, 30_000), sent);
-  await api.stop();
-  await worker.stop();
-  await obliterate(latencyQueue);
-  return { ingest, drain, latency };
+async function measureDrain(sides: [Side, Side], sink: Child, events: number): Promise<[PeerSide['drain'], PeerSide['drain']]> {
+  const rounds: [SinkStats[], SinkStats[]] = [[], []];
+  for (const index of ABBA) rounds[index].push(await sides[index].drain(sink, events / 2));
+  return [drainFigures(rounds[0], events), drainFigures(rounds[1], events)];
+}
+
+async function measureLatency(
+  sides: [Side, Side],
+  sink: Child,
+  rate: number,
+  seconds: number,
+): Promise<[PeerSide['latency'], PeerSide['latency']]> {
+  const servers = [await sides[0].delivering(sink), await sides[1].delivering(sink)] as const;
+  const rounds: [SinkStats[], SinkStats[]] = [[], []];
+  const sent: [number, number] = [0, 0];
+  try {
+    for (const server of servers) {
+      await resetSink(sink);
+      const warm = await steadyLoad(`${server.url}/events`, rate, 3, server.headers);
+      await waitForSink(sink, warm, 5_000);
+    }
+    await quietDisk();
+    for (const index of ABBA) {
+      const server = servers[index];
+      await resetSink(sink);
+      const count = await steadyLoad(`${server.url}/events`, rate, seconds / 2, server.headers);
+      sent[index] += count;
+      rounds[index].push(await waitForSink(sink, count, 30_000));
+    }
+  } finally {
+    for (const server of servers) await server.stop();
+  }
+  return [latencyFigures(rounds[0], sent[0]), latencyFigures(rounds[1], sent[1])];
 }
 
 export async function benchPeer(options: { events?: number; rate?: number; seconds?: number } = {}): Promise<PeerReport> {
@@ -193,8 +281,10 @@ export async function benchPeer(options: { events?: number; rate?: number; secon
   const redis = await redisPersistence();
   const sink = await startScript('sink.ts');
   try {
-    const triggers = await triggersSide(sink, events, rate, seconds);
-    const peer = await peerSide(sink, events, rate, seconds);
+    const sides: [Side, Side] = [triggers, bullmqPeer(`peer-bench-${process.pid}-${Date.now()}`)];
+    const ingest = await measureIngest(sides, seconds);
+    const drain = await measureDrain(sides, sink, events);
+    const latency = await measureLatency(sides, sink, rate, seconds);
     const onDisk =
       redis.appendonly === 'yes'
         ? 'appendonly yes (fsync per the appendfsync policy)'
@@ -206,8 +296,8 @@ export async function benchPeer(options: { events?: number; rate?: number; secon
       rate,
       seconds,
       redis,
-      triggers,
-      peer,
+      triggers: { ingest: ingest[0], drain: drain[0], latency: latency[0] },
+      peer: { ingest: ingest[1], drain: drain[1], latency: latency[1] },
       guarantees: {
         triggers:
           'every 201 is fsync’d to the SQLite WAL before the answer (group commit); an accepted event survives kill -9 of the process and a power cut',

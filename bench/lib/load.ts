@@ -100,3 +100,17 @@ async function wrk(
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Rounds of one load as one result: rates and latency percentiles averaged, counts summed. */
+export function averageRounds(rounds: LoadResult[]): LoadResult {
+  const sum = (pick: (round: LoadResult) => number) => rounds.reduce((total, round) => total + pick(round), 0);
+  const mean = (pick: (round: LoadResult) => number) => Math.round((sum(pick) / rounds.length) * 100) / 100;
+  return {
+    requestsPerSecond: mean((round) => round.requestsPerSecond),
+    total: sum((round) => round.total),
+    non2xx: sum((round) => round.non2xx),
+    errors: sum((round) => round.errors),
+    latencyP50: mean((round) => round.latencyP50),
+    latencyP99: mean((round) => round.latencyP99),
+  };
+}
