@@ -9,6 +9,7 @@
  */
 import { averageRounds, EVENT_BODY, hammer, type LoadResult } from './lib/load.js';
 import { startScript, startTriggers } from './lib/processes.js';
+import { alternate } from './lib/rounds.js';
 import { round } from './lib/stats.js';
 
 export const BATCH = 100;
@@ -45,11 +46,9 @@ export async function benchIngest(
     { url: triggers.url, headers: { 'x-api-key': triggers.apiKey } },
   ] as const;
   const measure = async (path: string, load: { connections: number; body?: string }): Promise<[LoadResult, LoadResult]> => {
-    const rounds: [LoadResult[], LoadResult[]] = [[], []];
-    for (const index of [0, 1, 1, 0] as const) {
-      const { url, headers } = targets[index];
-      rounds[index].push(await hammer(`${url}${path}`, { ...load, seconds: seconds / 2, headers }));
-    }
+    const rounds = await alternate((side) =>
+      hammer(`${targets[side].url}${path}`, { ...load, seconds: seconds / 2, headers: targets[side].headers }),
+    );
     return [averageRounds(rounds[0]), averageRounds(rounds[1])];
   };
   try {

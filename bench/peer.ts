@@ -24,6 +24,7 @@ import { request } from 'undici';
 import { resetSink, sinkStats } from './drain.js';
 import { averageRounds, EVENT_BODY, hammer, type LoadResult } from './lib/load.js';
 import { type Child, startScript, startTriggers } from './lib/processes.js';
+import { alternate } from './lib/rounds.js';
 import { round, summarize } from './lib/stats.js';
 import { quietDisk, steadyLoad } from './lib/steady.js';
 
@@ -216,32 +217,21 @@ function bullmqPeer(run: string): Side {
   };
 }
 
-/**
- * The order of the rounds: Triggers, peer, peer, Triggers. Each side gets two rounds, one early
- * and one late, so a host that speeds up or slows down during the run moves both sides alike.
- */
-const ABBA = [0, 1, 1, 0] as const;
-
 async function measureIngest(sides: [Side, Side], seconds: number): Promise<[LoadResult, LoadResult]> {
   const servers = [await sides[0].ingest(), await sides[1].ingest()] as const;
-  const rounds: [LoadResult[], LoadResult[]] = [[], []];
   try {
     for (const server of servers) await hammer(`${server.url}/events`, { seconds: 1, connections: 64, headers: server.headers });
-    for (const index of ABBA) {
-      const server = servers[index];
-      rounds[index].push(
-        await hammer(`${server.url}/events`, { seconds: seconds / 2, connections: 64, headers: server.headers }),
-      );
-    }
+    const rounds = await alternate((side) =>
+      hammer(`${servers[side].url}/events`, { seconds: seconds / 2, connections: 64, headers: servers[side].headers }),
+    );
+    return [averageRounds(rounds[0]), averageRounds(rounds[1])];
   } finally {
     for (const server of servers) await server.stop();
   }
-  return [averageRounds(rounds[0]), averageRounds(rounds[1])];
 }
 
 async function measureDrain(sides: [Side, Side], sink: Child, events: number): Promise<[PeerSide['drain'], PeerSide['drain']]> {
-  const rounds: [SinkStats[], SinkStats[]] = [[], []];
-  for (const index of ABBA) rounds[index].push(await sides[index].drain(sink, events / 2));
+  const rounds = await alternate((side) => sides[side].drain(sink, events / 2));
   return [drainFigures(rounds[0], events), drainFigures(rounds[1], events)];
 }
 
@@ -252,7 +242,6 @@ async function measureLatency(
   seconds: number,
 ): Promise<[PeerSide['latency'], PeerSide['latency']]> {
   const servers = [await sides[0].delivering(sink), await sides[1].delivering(sink)] as const;
-  const rounds: [SinkStats[], SinkStats[]] = [[], []];
   const sent: [number, number] = [0, 0];
   try {
     for (const server of servers) {
@@ -261,17 +250,16 @@ async function measureLatency(
       await waitForSink(sink, warm, 5_000);
     }
     await quietDisk();
-    for (const index of ABBA) {
-      const server = servers[index];
+    const rounds = await alternate(async (side) => {
       await resetSink(sink);
-      const count = await steadyLoad(`${server.url}/events`, rate, seconds / 2, server.headers);
-      sent[index] += count;
-      rounds[index].push(await waitForSink(sink, count, 30_000));
-    }
+      const count = await steadyLoad(`${servers[side].url}/events`, rate, seconds / 2, servers[side].headers);
+      sent[side] += count;
+      return waitForSink(sink, count, 30_000);
+    });
+    return [latencyFigures(rounds[0], sent[0]), latencyFigures(rounds[1], sent[1])];
   } finally {
     for (const server of servers) await server.stop();
   }
-  return [latencyFigures(rounds[0], sent[0]), latencyFigures(rounds[1], sent[1])];
 }
 
 export async function benchPeer(options: { events?: number; rate?: number; seconds?: number } = {}): Promise<PeerReport> {

@@ -8,8 +8,9 @@
  *   dispatchers   the same backlog drained as a fleet drains it: the API in its own process,
  *                 then 1, then 2 `serve --role dispatcher` processes, beside one raw undici
  *                 loop to the same sink in the same run
- *   growth        ingest and drain on an empty store, then on the same store after 1,000,000
- *                 events of history were bulk-loaded into it (BENCH_GROWTH_EVENTS), as a ratio
+ *   growth        ingest and drain on an empty store beside a store into which 1,000,000 events
+ *                 of history were bulk-loaded (BENCH_GROWTH_EVENTS), as a ratio; four rounds of
+ *                 half the time and half the backlog, empty · full · full · empty
  *
  * The history is written with INSERT … SELECT from generate_series straight into the real schema
  * (minutes through HTTP, seconds this way), shaped like what a store that has been running holds:
@@ -27,8 +28,9 @@ import { request } from 'undici';
 import { openPostgresStore } from '../src/store/postgres/index.js';
 import { benchDrain, type DrainReport, rawUndiciLoop, resetSink, sinkStats } from './drain.js';
 import { benchIngest, type IngestReport } from './ingest.js';
-import { EVENT_BODY, hammer } from './lib/load.js';
+import { averageRounds, EVENT_BODY, hammer, type LoadResult } from './lib/load.js';
 import { type Child, startScript, startTriggers, type TriggersChild } from './lib/processes.js';
+import { alternate } from './lib/rounds.js';
 import { round } from './lib/stats.js';
 
 const BASE_URL = process.env.TRIGGERS_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -256,6 +258,26 @@ async function loadHistory(schema: string, count: number): Promise<{ seconds: nu
   return { seconds: round((performance.now() - started) / 1000), rows };
 }
 
+interface GrowthRound {
+  storedEvents: number;
+  ingest: LoadResult;
+  drained: number;
+  drainSeconds: number;
+}
+
+/** A side's rounds: ingest averaged, the drain over all its deliveries, the history as first found. */
+function growthSide(rounds: GrowthRound[]): GrowthSide {
+  const ingest = averageRounds(rounds.map((r) => r.ingest));
+  const drained = rounds.reduce((sum, r) => sum + r.drained, 0);
+  return {
+    storedEvents: rounds[0]?.storedEvents ?? 0,
+    ingestPerSecond: round(ingest.requestsPerSecond, 0),
+    ingestP99: ingest.latencyP99,
+    drainPerSecond: round(drained / rounds.reduce((sum, r) => sum + r.drainSeconds, 0), 0),
+    drained,
+  };
+}
+
 /** Ingest for `seconds`, top the backlog up to `backlog`, then drain it with one dispatcher process. */
 async function measureGrowth(
   sink: Child,
@@ -264,7 +286,7 @@ async function measureGrowth(
   schema: string,
   seconds: number,
   backlog: number,
-): Promise<GrowthSide> {
+): Promise<GrowthRound> {
   const storedEvents = await withClient(
     async (client) => (await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".events`)).rows[0]?.n ?? 0,
   );
@@ -288,13 +310,7 @@ async function measureGrowth(
   const dispatcher = await startTriggers({ ...env, TRIGGERS_ROLE: 'dispatcher' }, dir);
   try {
     const drained = await drainedAtSink(sink, expected);
-    return {
-      storedEvents,
-      ingestPerSecond: round(ingest.requestsPerSecond, 0),
-      ingestP99: ingest.latencyP99,
-      drainPerSecond: drained.perSecond,
-      drained: drained.delivered,
-    };
+    return { storedEvents, ingest, drained: drained.delivered, drainSeconds: drained.seconds };
   } finally {
     await dispatcher.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -307,29 +323,43 @@ export async function benchPostgresGrowth(
   const stored = options.stored ?? Number(process.env.BENCH_GROWTH_EVENTS ?? 1_000_000);
   const seconds = options.seconds ?? 10;
   const backlog = options.backlog ?? 50_000;
-  const schema = freshSchema('growth');
-  const url = schemaUrl(schema);
-  // Migrate the schema and add the pull-only `history` inbox the history is queued for.
-  const store = await openPostgresStore(url);
-  await store.createSubscription({
-    id: 'history',
-    url: null,
-    event_types: ['history.*'],
-    secrets: [{ secret: HISTORY_SECRET, expires_at: null }],
-    status: 'active',
-    description: 'growth benchmark history',
-    disabled_reason: null,
-    metadata: {},
-  });
-  await store.close();
+  // Two stores alike but for the history: the `history` pull-only inbox in both, so the measured
+  // events (to the default subscription) meet the same subscriptions either way.
+  const schemas = [freshSchema('growth_empty'), freshSchema('growth_full')] as const;
+  for (const schema of schemas) {
+    const store = await openPostgresStore(schemaUrl(schema));
+    await store.createSubscription({
+      id: 'history',
+      url: null,
+      event_types: ['history.*'],
+      secrets: [{ secret: HISTORY_SECRET, expires_at: null }],
+      status: 'active',
+      description: 'growth benchmark history',
+      disabled_reason: null,
+      metadata: {},
+    });
+    await store.close();
+  }
   const sink = await startScript('sink.ts');
-  const env = fleetEnv(sink, url, 64);
   const apiDir = mkdtempSync(join(tmpdir(), 'triggers-bench-growth-api-'));
-  const api = await startTriggers({ ...env, TRIGGERS_ROLE: 'api' }, apiDir);
+  const started: TriggersChild[] = [];
   try {
-    const empty = await measureGrowth(sink, api, env, schema, seconds, backlog);
-    const loaded = await loadHistory(schema, stored);
-    const full = await measureGrowth(sink, api, env, schema, seconds, backlog);
+    const loaded = await loadHistory(schemas[1], stored);
+    const envs = schemas.map((schema) => fleetEnv(sink, schemaUrl(schema), 64));
+    for (const env of envs)
+      started.push(await startTriggers({ ...env, TRIGGERS_ROLE: 'api' }, mkdtempSync(join(apiDir, 'api-'))));
+    const rounds = await alternate((side) =>
+      measureGrowth(
+        sink,
+        started[side] as TriggersChild,
+        envs[side] as Record<string, string>,
+        schemas[side],
+        seconds / 2,
+        backlog / 2,
+      ),
+    );
+    const empty = growthSide(rounds[0]);
+    const full = growthSide(rounds[1]);
     return {
       stored,
       loadSeconds: loaded.seconds,
@@ -340,10 +370,10 @@ export async function benchPostgresGrowth(
       drainRatio: round(full.drainPerSecond / empty.drainPerSecond, 3),
     };
   } finally {
-    await api.stop();
+    for (const api of started) await api.stop();
     await sink.stop();
     rmSync(apiDir, { recursive: true, force: true });
-    await dropSchemas([schema]);
+    await dropSchemas([...schemas]);
   }
 }
 
