@@ -1,7 +1,8 @@
 /**
  * Delivery: drain a backlog of N pending deliveries to a loopback sink, against a raw undici
  * loop posting the same number of same-sized requests to the same sink with the same
- * concurrency, in the same run. The rate is measured at the sink, first request to last.
+ * concurrency, in the same run: raw loop, Triggers, Triggers, raw loop, each of the whole
+ * backlog. The rate is measured at the sink, first request to last, over both rounds.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { Agent, request } from 'undici';
 import { EVENT_BODY } from './lib/load.js';
 import { type NginxSink, startNginxSink } from './lib/nginxSink.js';
 import { type Child, startScript, startTriggers } from './lib/processes.js';
+import { alternate } from './lib/rounds.js';
 import { round } from './lib/stats.js';
 
 export interface DrainReport {
@@ -102,27 +104,18 @@ export async function prefill(url: string, apiKey: string, total: number): Promi
   return total / ((performance.now() - started) / 1000);
 }
 
-export async function benchDrain(
-  options: { events?: number; concurrency?: number; env?: Record<string, string> } = {},
-): Promise<DrainReport> {
-  const total = options.events ?? 100_000;
-  const concurrency = options.concurrency ?? 64;
-  const sink = await startSink();
+/** Stores `total` events with the API role, then delivers them with the whole server; the sink's stats. */
+async function drainOnce(
+  sink: Child,
+  total: number,
+  env: Record<string, string>,
+): Promise<{ stats: SinkStats; prefillPerSecond: number }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'triggers-drain-'));
   try {
-    const baselineSeconds = await rawUndiciLoop(`${sink.url}/hook`, total, concurrency);
-    await resetSink(sink);
-
-    const env = {
-      TRIGGERS_WEBHOOK_URL: `${sink.url}/hook`,
-      TRIGGERS_SUBSCRIPTION_CONCURRENCY: String(concurrency),
-      TRIGGERS_DISPATCH_CONCURRENCY: String(concurrency * 2),
-      ...options.env,
-    };
-    const dataDir = mkdtempSync(join(tmpdir(), 'triggers-drain-'));
     const api = await startTriggers({ ...env, TRIGGERS_ROLE: 'api' }, dataDir);
     const prefillPerSecond = await prefill(api.url, api.apiKey, total);
     await api.stop();
-
+    await resetSink(sink);
     const dispatcher = await startTriggers({ ...env, TRIGGERS_ROLE: 'all' }, dataDir);
     const deadline = Date.now() + 300_000;
     let stats = await sinkStats(sink);
@@ -131,21 +124,52 @@ export async function benchDrain(
       stats = await sinkStats(sink);
     }
     await dispatcher.stop();
+    return { stats, prefillPerSecond };
+  } finally {
     rmSync(dataDir, { recursive: true, force: true });
-    const seconds = (stats.last_at - stats.first_at) / 1000;
-    const perSecond = stats.count / seconds;
-    const baselinePerSecond = total / baselineSeconds;
+  }
+}
+
+export async function benchDrain(
+  options: { events?: number; concurrency?: number; env?: Record<string, string> } = {},
+): Promise<DrainReport> {
+  const total = options.events ?? 100_000;
+  const concurrency = options.concurrency ?? 64;
+  const sink = await startSink();
+  try {
+    const env = {
+      TRIGGERS_WEBHOOK_URL: `${sink.url}/hook`,
+      TRIGGERS_SUBSCRIPTION_CONCURRENCY: String(concurrency),
+      TRIGGERS_DISPATCH_CONCURRENCY: String(concurrency * 2),
+      ...options.env,
+    };
+    // Four rounds, raw undici · Triggers · Triggers · raw undici, each of the whole backlog; a
+    // side's rate is over both its rounds, so the host's drift during the run weighs on both.
+    const baselineSeconds: number[] = [];
+    const drains: { stats: SinkStats; prefillPerSecond: number }[] = [];
+    await alternate(async (side) => {
+      if (side === 1) drains.push(await drainOnce(sink, total, env));
+      else {
+        baselineSeconds.push(await rawUndiciLoop(`${sink.url}/hook`, total, concurrency));
+        await resetSink(sink);
+      }
+    });
+    const delivered = drains.reduce((sum, drain) => sum + drain.stats.count, 0);
+    const seconds = drains.reduce((sum, drain) => sum + (drain.stats.last_at - drain.stats.first_at) / 1000, 0);
+    const perSecond = delivered / seconds;
+    const baselineTotal = baselineSeconds.reduce((sum, s) => sum + s, 0);
+    const baselinePerSecond = (total * baselineSeconds.length) / baselineTotal;
     return {
       events: total,
       concurrency,
       triggers: {
         perSecond: round(perSecond, 0),
         seconds: round(seconds),
-        delivered: stats.count,
-        duplicates: stats.duplicates,
-        prefillPerSecond: round(prefillPerSecond, 0),
+        delivered,
+        duplicates: drains.reduce((sum, drain) => sum + drain.stats.duplicates, 0),
+        prefillPerSecond: round(drains.reduce((sum, drain) => sum + drain.prefillPerSecond, 0) / drains.length, 0),
       },
-      baseline: { perSecond: round(baselinePerSecond, 0), seconds: round(baselineSeconds) },
+      baseline: { perSecond: round(baselinePerSecond, 0), seconds: round(baselineTotal) },
       ratio: round(perSecond / baselinePerSecond, 3),
     };
   } finally {
