@@ -11,7 +11,7 @@ import { Agent, request } from 'undici';
 import { EVENT_BODY } from './lib/load.js';
 import { type NginxSink, startNginxSink } from './lib/nginxSink.js';
 import { type Child, startScript, startTriggers } from './lib/processes.js';
-import { alternate } from './lib/rounds.js';
+import { alternate, overRounds } from './lib/rounds.js';
 import { round } from './lib/stats.js';
 
 export interface DrainReport {
@@ -29,13 +29,19 @@ export function startSink(): Promise<Child> {
   return process.env.BENCH_SINK === 'nginx' ? startNginxSink() : startScript('sink.ts');
 }
 
-interface SinkStats {
+export interface SinkStats {
   count: number;
   first_at: number;
   last_at: number;
   duplicates: number;
   latencies: number[];
 }
+
+/** What the sink received, and over how long (first request to last). */
+export const sinkRound = (stats: SinkStats): { count: number; seconds: number } => ({
+  count: stats.count,
+  seconds: (stats.last_at - stats.first_at) / 1000,
+});
 
 export async function sinkStats(sink: Child): Promise<SinkStats> {
   if (isNginx(sink)) return sink.stats();
@@ -145,32 +151,29 @@ export async function benchDrain(
     };
     // Four rounds, raw undici · Triggers · Triggers · raw undici, each of the whole backlog; a
     // side's rate is over both its rounds, so the host's drift during the run weighs on both.
-    const baselineSeconds: number[] = [];
-    const drains: { stats: SinkStats; prefillPerSecond: number }[] = [];
-    await alternate(async (side) => {
-      if (side === 1) drains.push(await drainOnce(sink, total, env));
-      else {
-        baselineSeconds.push(await rawUndiciLoop(`${sink.url}/hook`, total, concurrency));
+    const rounds = await alternate(async (side) => {
+      if (side === 0) {
+        const seconds = await rawUndiciLoop(`${sink.url}/hook`, total, concurrency);
         await resetSink(sink);
+        return { count: total, seconds, duplicates: 0, prefillPerSecond: 0 };
       }
+      const { stats, prefillPerSecond } = await drainOnce(sink, total, env);
+      return { ...sinkRound(stats), duplicates: stats.duplicates, prefillPerSecond };
     });
-    const delivered = drains.reduce((sum, drain) => sum + drain.stats.count, 0);
-    const seconds = drains.reduce((sum, drain) => sum + (drain.stats.last_at - drain.stats.first_at) / 1000, 0);
-    const perSecond = delivered / seconds;
-    const baselineTotal = baselineSeconds.reduce((sum, s) => sum + s, 0);
-    const baselinePerSecond = (total * baselineSeconds.length) / baselineTotal;
+    const baseline = overRounds(rounds[0]);
+    const triggers = overRounds(rounds[1]);
     return {
       events: total,
       concurrency,
       triggers: {
-        perSecond: round(perSecond, 0),
-        seconds: round(seconds),
-        delivered,
-        duplicates: drains.reduce((sum, drain) => sum + drain.stats.duplicates, 0),
-        prefillPerSecond: round(drains.reduce((sum, drain) => sum + drain.prefillPerSecond, 0) / drains.length, 0),
+        perSecond: round(triggers.perSecond, 0),
+        seconds: round(triggers.seconds),
+        delivered: triggers.count,
+        duplicates: rounds[1].reduce((sum, r) => sum + r.duplicates, 0),
+        prefillPerSecond: round(rounds[1].reduce((sum, r) => sum + r.prefillPerSecond, 0) / rounds[1].length, 0),
       },
-      baseline: { perSecond: round(baselinePerSecond, 0), seconds: round(baselineTotal) },
-      ratio: round(perSecond / baselinePerSecond, 3),
+      baseline: { perSecond: round(baseline.perSecond, 0), seconds: round(baseline.seconds) },
+      ratio: round(triggers.perSecond / baseline.perSecond, 3),
     };
   } finally {
     await sink.stop();

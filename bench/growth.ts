@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { newEventId } from '../src/core/ids.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
-import { resetSink, sinkStats } from './drain.js';
-import { EVENT_BODY, hammer } from './lib/load.js';
+import { resetSink, sinkRound, sinkStats } from './drain.js';
+import { averageRounds, EVENT_BODY, hammer, type LoadResult } from './lib/load.js';
 import { type Child, startScript, startTriggers } from './lib/processes.js';
-import { alternate } from './lib/rounds.js';
+import { alternate, overRounds } from './lib/rounds.js';
 import { round } from './lib/stats.js';
 
 export interface GrowthSide {
@@ -74,9 +74,8 @@ async function prepare(dataDir: string, stored: number): Promise<number> {
 }
 
 interface Round {
-  ingestPerSecond: number;
-  drained: number;
-  drainSeconds: number;
+  ingest: LoadResult;
+  drain: { count: number; seconds: number };
 }
 
 async function measure(sink: Child, dataDir: string, seconds: number, backlog: number): Promise<Round> {
@@ -120,22 +119,17 @@ async function measure(sink: Child, dataDir: string, seconds: number, backlog: n
     last = stats.count;
   }
   await all.stop();
-  return {
-    ingestPerSecond: ingest.requestsPerSecond,
-    drained: stats.count,
-    drainSeconds: (stats.last_at - stats.first_at) / 1000,
-  };
+  return { ingest, drain: sinkRound(stats) };
 }
 
 /** A side's two rounds: ingest rates averaged, the drain over all its deliveries. */
 function combine(rounds: Round[], stored: number): GrowthSide {
-  const drained = rounds.reduce((sum, r) => sum + r.drained, 0);
-  const drainSeconds = rounds.reduce((sum, r) => sum + r.drainSeconds, 0);
+  const drained = overRounds(rounds.map((r) => r.drain));
   return {
     stored,
-    ingestPerSecond: round(rounds.reduce((sum, r) => sum + r.ingestPerSecond, 0) / rounds.length, 0),
-    drainPerSecond: round(drained / drainSeconds, 0),
-    drained,
+    ingestPerSecond: round(averageRounds(rounds.map((r) => r.ingest)).requestsPerSecond, 0),
+    drainPerSecond: round(drained.perSecond, 0),
+    drained: drained.count,
   };
 }
 

@@ -21,10 +21,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { request } from 'undici';
-import { resetSink, sinkStats } from './drain.js';
+import { resetSink, type SinkStats, sinkRound, sinkStats } from './drain.js';
 import { averageRounds, EVENT_BODY, hammer, type LoadResult } from './lib/load.js';
 import { type Child, startScript, startTriggers } from './lib/processes.js';
-import { alternate } from './lib/rounds.js';
+import { alternate, overRounds } from './lib/rounds.js';
 import { round, summarize } from './lib/stats.js';
 import { quietDisk, steadyLoad } from './lib/steady.js';
 
@@ -63,13 +63,12 @@ async function waitForSink(sink: Child, count: number, timeoutMs: number) {
 }
 
 function drainFigures(rounds: SinkStats[], events: number): PeerSide['drain'] {
-  const delivered = rounds.reduce((sum, stats) => sum + stats.count, 0);
-  const seconds = rounds.reduce((sum, stats) => sum + (stats.last_at - stats.first_at) / 1000, 0);
+  const drained = overRounds(rounds.map(sinkRound));
   return {
     events,
-    perSecond: round(delivered / seconds, 0),
-    seconds: round(seconds),
-    delivered,
+    perSecond: round(drained.perSecond, 0),
+    seconds: round(drained.seconds),
+    delivered: drained.count,
     duplicates: rounds.reduce((sum, stats) => sum + stats.duplicates, 0),
   };
 }
@@ -111,8 +110,6 @@ interface Side {
   /** An ingest endpoint that delivers to the sink. */
   delivering(sink: Child): Promise<Running>;
 }
-
-type SinkStats = Awaited<ReturnType<typeof sinkStats>>;
 
 const triggers: Side = {
   // No webhook URL: nothing is delivered while measuring (the default inbox fills).

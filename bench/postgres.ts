@@ -30,7 +30,7 @@ import { benchDrain, type DrainReport, rawUndiciLoop, resetSink, sinkStats } fro
 import { benchIngest, type IngestReport } from './ingest.js';
 import { averageRounds, EVENT_BODY, hammer, type LoadResult } from './lib/load.js';
 import { type Child, startScript, startTriggers, type TriggersChild } from './lib/processes.js';
-import { alternate } from './lib/rounds.js';
+import { alternate, overRounds } from './lib/rounds.js';
 import { round } from './lib/stats.js';
 
 const BASE_URL = process.env.TRIGGERS_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -261,20 +261,19 @@ async function loadHistory(schema: string, count: number): Promise<{ seconds: nu
 interface GrowthRound {
   storedEvents: number;
   ingest: LoadResult;
-  drained: number;
-  drainSeconds: number;
+  drain: { count: number; seconds: number };
 }
 
 /** A side's rounds: ingest averaged, the drain over all its deliveries, the history as first found. */
 function growthSide(rounds: GrowthRound[]): GrowthSide {
   const ingest = averageRounds(rounds.map((r) => r.ingest));
-  const drained = rounds.reduce((sum, r) => sum + r.drained, 0);
+  const drained = overRounds(rounds.map((r) => r.drain));
   return {
     storedEvents: rounds[0]?.storedEvents ?? 0,
     ingestPerSecond: round(ingest.requestsPerSecond, 0),
     ingestP99: ingest.latencyP99,
-    drainPerSecond: round(drained / rounds.reduce((sum, r) => sum + r.drainSeconds, 0), 0),
-    drained,
+    drainPerSecond: round(drained.perSecond, 0),
+    drained: drained.count,
   };
 }
 
@@ -310,7 +309,7 @@ async function measureGrowth(
   const dispatcher = await startTriggers({ ...env, TRIGGERS_ROLE: 'dispatcher' }, dir);
   try {
     const drained = await drainedAtSink(sink, expected);
-    return { storedEvents, ingest, drained: drained.delivered, drainSeconds: drained.seconds };
+    return { storedEvents, ingest, drain: { count: drained.delivered, seconds: drained.seconds } };
   } finally {
     await dispatcher.stop();
     rmSync(dir, { recursive: true, force: true });
