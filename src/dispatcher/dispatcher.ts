@@ -184,7 +184,13 @@ class Engine implements Dispatcher {
     this.#once = false;
     this.#budget = Number.POSITIVE_INFINITY;
     this.#settler.open();
-    this.#unsubscribe = this.#source.onReady((ids) => this.#onReady(ids));
+    const offReady = this.#source.onReady((ids) => this.#onReady(ids));
+    // A rotated secret, new headers or a new URL apply from the next request, not the next refresh.
+    const offChanged = this.#source.onTargetsChanged?.(() => this.#refresh());
+    this.#unsubscribe = () => {
+      offReady();
+      offChanged?.();
+    };
     this.#pollTimer = setInterval(() => this.#poll(), this.#pollMs);
     this.#refresh();
   }

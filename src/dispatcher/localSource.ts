@@ -98,4 +98,8 @@ export class LocalSource implements DeliverySource {
   onReady(listener: (subscriptionIds: string[]) => void): () => void {
     return this.#store.onDeliveriesReady(listener);
   }
+
+  onTargetsChanged(listener: () => void): () => void {
+    return this.#store.onSubscriptionsChanged(listener);
+  }
 }

@@ -9,6 +9,8 @@
  *               many results at once
  *   nextDueAt() when the subscription's next delivery becomes due (for the retry timer)
  *   onReady()   wake-ups when new deliveries are due (appends, replays)
+ *   onTargetsChanged()  subscriptions were created, changed or deleted: read targets() again
+ *               (sources that can tell; others are re-read every few seconds)
  */
 import type { ClaimedDelivery, DeliveryOptions, EpochMs } from '../core/types.js';
 
@@ -63,4 +65,6 @@ export interface DeliverySource {
   settle(reports: AttemptReport[]): Promise<SettledReport[]>;
   nextDueAt(subscriptionId: string): Promise<EpochMs | null>;
   onReady(listener: (subscriptionIds: string[]) => void): () => void;
+  /** Called when targets() would answer differently (a rotated secret, a new URL…). */
+  onTargetsChanged?(listener: () => void): () => void;
 }

@@ -171,6 +171,13 @@ export interface Store {
    * subscriptions concerned. Returns an unsubscribe function.
    */
   onDeliveriesReady(listener: (subscriptionIds: string[]) => void): () => void;
+  /**
+   * Calls the listener after a subscription is created, updated (secrets, URL, filters, delivery
+   * options, status) or deleted, so dispatchers re-read their targets at once instead of at their
+   * next periodic refresh. In this process always; in other processes sharing the database where
+   * `capabilities.crossProcessWakeups` says so. Returns an unsubscribe function.
+   */
+  onSubscriptionsChanged(listener: () => void): () => void;
 
   // ── dead letters ────────────────────────────────────────────────────────────────────────
   listDeadLetters(query: DeadLetterQuery): Promise<Page<DeadLetter>>;

@@ -9,6 +9,7 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Webhook as SvixWebhook } from 'svix';
 import { sign, signatureHeaders } from '../../src/core/signing.js';
 import { USER_AGENT } from '../../src/dispatcher/index.js';
+import type { Store } from '../../src/store/store.js';
 import { type Sink, startSink } from '../support/sink.js';
 import { addSubscription, appendEvents, deliveryStatus, type Harness, harness, OTHER_SECRET, SECRET } from './helpers.js';
 
@@ -85,4 +86,30 @@ test('during a rotation both the new and the previous secret verify; expired one
     new SvixWebhook(secret).verify(request.text(), headers);
   }
   assert.throws(() => new StandardWebhook('whsec_ZXhwaXJlZC1zZWNyZXQtZm9yLXRlc3RzLTEyMw==').verify(request.text(), headers));
+});
+
+test('a rotated secret, new headers and a new URL apply to the very next delivery, not after a refresh', async () => {
+  await addSubscription(h.store, 'live-edit', `${sink.url}/before`);
+  await appendEvents(h.store, 1, 'user.created');
+  await sink.waitFor(1, { path: '/before' });
+  // The dispatcher now holds this target; the next periodic re-read of targets is seconds away.
+  const current = (await h.store.getSubscription('live-edit')) as NonNullable<Awaited<ReturnType<Store['getSubscription']>>>;
+  await h.store.updateSubscription('live-edit', {
+    url: `${sink.url}/after`,
+    secrets: [
+      { secret: OTHER_SECRET, expires_at: null },
+      ...current.secrets.map((s) => ({ ...s, expires_at: Date.now() + 60_000 })),
+    ],
+    delivery: { ...current.delivery, headers: { 'x-tenant': 'acme' } },
+  });
+  const started = Date.now();
+  await appendEvents(h.store, 1, 'user.updated');
+  const [request] = await sink.waitFor(1, { path: '/after', timeoutMs: 1_500 });
+  assert.ok(request, 'delivered to the new URL');
+  assert.ok(Date.now() - started < 1_500);
+  const headers = headersOf(request);
+  assert.equal(headers['x-tenant'], 'acme');
+  assert.equal(headers['webhook-signature']?.split(' ').length, 2);
+  new StandardWebhook(OTHER_SECRET).verify(request.text(), headers);
+  new StandardWebhook(SECRET).verify(request.text(), headers);
 });

@@ -97,6 +97,23 @@ describe('PostgreSQL store', () => {
     assert.equal(remote.length, 1);
   });
 
+  it('tells other processes when a subscription changes, so their dispatchers re-read targets at once', async () => {
+    const writer = await open();
+    const reader = await open();
+    let heard = 0;
+    let own = 0;
+    reader.onSubscriptionsChanged(() => heard++);
+    writer.onSubscriptionsChanged(() => own++);
+    await Promise.all([reader.listening(), writer.listening()]);
+    await writer.createSubscription(subscription('changing'));
+    assert.equal(own, 1, 'the writer hears of its own change when the write resolves');
+    await eventually(() => heard >= 1 || undefined);
+    await writer.updateSubscription('changing', { url: 'https://example.com/other' });
+    await eventually(() => heard >= 2 || undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(own, 2, 'its own NOTIFY is not delivered back to the writer');
+  });
+
   it('never hands one delivery to two concurrent claimers (SKIP LOCKED), 2,000 deliveries', async () => {
     const a = await open({ poolSize: 4 });
     const b = await open({ poolSize: 4 });

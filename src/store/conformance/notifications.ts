@@ -1,4 +1,4 @@
-/** onDeliveriesReady wake-ups, stats, ping and migrate. */
+/** onDeliveriesReady wake-ups, onSubscriptionsChanged, stats, ping and migrate. */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
 import { type OpenStore, append, claimOne, dead, delivered, newEvent, retry, storeTest, subscription } from './harness.js';
@@ -17,7 +17,10 @@ export function notificationTests(open: OpenStore): void {
       await waitFor(() => calls.length >= 1);
       assert.deepEqual(calls.flat(), ['a']);
       calls.length = 0;
-      await Promise.all([store.append({ events: [newEvent(clock, 'order.x')] }), store.append({ events: [newEvent(clock, 'invoice.y')] })]);
+      await Promise.all([
+        store.append({ events: [newEvent(clock, 'order.x')] }),
+        store.append({ events: [newEvent(clock, 'invoice.y')] }),
+      ]);
       await waitFor(() => new Set(calls.flat()).size >= 2);
       assert.deepEqual([...new Set(calls.flat())].sort(), ['a', 'b']);
       calls.length = 0;
@@ -34,6 +37,30 @@ export function notificationTests(open: OpenStore): void {
       await append(ctx, 'order.created');
       await settleTicks();
       assert.deepEqual(calls, []);
+    });
+  });
+
+  describe('onSubscriptionsChanged', () => {
+    test('fires after a subscription is created, updated and deleted, and not after appends', async (ctx) => {
+      const { store } = ctx;
+      let calls = 0;
+      const stop = store.onSubscriptionsChanged(() => calls++);
+      await store.createSubscription(subscription('a'));
+      await waitFor(() => calls >= 1);
+      const afterCreate = calls;
+      await append(ctx, 'order.created');
+      await settleTicks();
+      assert.equal(calls, afterCreate, 'an append changes no subscription');
+      await store.updateSubscription('a', { url: 'https://example.com/moved' });
+      await waitFor(() => calls > afterCreate);
+      const afterUpdate = calls;
+      assert.equal(await store.deleteSubscription('a'), true);
+      await waitFor(() => calls > afterUpdate);
+      stop();
+      const afterStop = calls;
+      await store.createSubscription(subscription('b'));
+      await settleTicks();
+      assert.equal(calls, afterStop, 'no calls after unsubscribing');
     });
   });
 

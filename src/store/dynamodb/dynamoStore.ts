@@ -40,6 +40,7 @@ import type {
   StoreCapabilities,
   StoreStats,
 } from '../store.js';
+import { ChangeListeners } from '../changeListeners.js';
 import { type HealthMark, markHealth } from '../health.js';
 import * as apiKeys from './apiKeys.js';
 import { ActiveSubscriptions } from './activeSubscriptions.js';
@@ -67,6 +68,7 @@ export interface DynamoTuning extends Layout {
 export class DynamoStore implements Store {
   readonly capabilities: StoreCapabilities = { crossProcessWakeups: false, multiProcess: true };
   private readonly listeners = new Set<(ids: string[]) => void>();
+  private readonly changes = new ChangeListeners();
   private readonly active: ActiveSubscriptions;
   private transactions: boolean | 'auto';
   private closed = false;
@@ -102,6 +104,7 @@ export class DynamoStore implements Store {
     this.closed = true;
     await this.appends.idle();
     this.listeners.clear();
+    this.changes.clear();
     this.db.raw.destroy();
   }
 
@@ -172,6 +175,7 @@ export class DynamoStore implements Store {
       return await subscriptions.createSubscription(this.db, subscription, this.clock());
     } finally {
       this.active.invalidate();
+      this.changes.emit();
     }
   }
 
@@ -191,6 +195,7 @@ export class DynamoStore implements Store {
       return updated?.subscription ?? null;
     } finally {
       this.active.invalidate();
+      this.changes.emit();
     }
   }
 
@@ -201,6 +206,7 @@ export class DynamoStore implements Store {
       return deleted;
     } finally {
       this.active.invalidate();
+      this.changes.emit();
     }
   }
 
@@ -260,6 +266,11 @@ export class DynamoStore implements Store {
     return () => {
       this.listeners.delete(listener);
     };
+  }
+
+  /** This process only: other processes notice at their dispatchers' periodic refresh. */
+  onSubscriptionsChanged(listener: () => void): () => void {
+    return this.changes.add(listener);
   }
 
   // ── dead letters ────────────────────────────────────────────────────────────────────────

@@ -8,16 +8,22 @@
  * after the commit (no round trip through the server) and ignores its own notifications, which
  * carry its origin id.
  *
+ * The same channel carries "subscriptions changed" (`notifyChanged`, sent after a subscription
+ * write commits): `onSubscriptionsChanged` listeners re-read their targets, so a rotated secret or
+ * a new URL is used by every dispatcher at once rather than at its next periodic refresh.
+ *
  * Listener connection states:
  *
  *   idle ──first listener──► connecting ──LISTEN ok──► listening
  *                                ▲                         │ error / server restart
  *                                └──── backoff (≤ 5 s) ◄───┘
  *                    on reconnect: every listener is called with every active subscription,
- *                    since notifications sent while the connection was down are lost.
+ *                    and every change listener once, since notifications sent while the
+ *                    connection was down are lost.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { ChangeListeners } from '../changeListeners.js';
 import type { Queryable } from './pool.js';
 
 type Listener = (subscriptionIds: string[]) => void;
@@ -48,6 +54,7 @@ export class Notifier {
   /** Tags this process's notifications so it can skip them when they come back. */
   readonly origin = randomBytes(6).toString('base64url');
   private readonly listeners = new Set<Listener>();
+  private readonly changeListeners = new ChangeListeners();
   private client: pg.Client | null = null;
   private state: 'idle' | 'connecting' | 'listening' | 'closed' = 'idle';
   private backoffMs = 100;
@@ -68,6 +75,27 @@ export class Notifier {
     return () => {
       this.listeners.delete(listener);
     };
+  }
+
+  /** Listens for subscription changes made by any process (this one's are told directly). */
+  subscribeChanges(listener: () => void): () => void {
+    const off = this.changeListeners.add(listener);
+    if (this.state === 'idle') void this.connect();
+    return off;
+  }
+
+  /**
+   * After a subscription write committed: tells this process's change listeners, then the
+   * others'. Not part of the write: if the NOTIFY fails (reported to onError), the other
+   * processes catch up at their dispatchers' periodic refresh.
+   */
+  async notifyChanged(db: Queryable): Promise<void> {
+    this.changeListeners.emit();
+    try {
+      await db.query('SELECT pg_notify($1, $2)', [this.options.channel, JSON.stringify({ o: this.origin, c: 1 })]);
+    } catch (error) {
+      this.options.onError(error as Error);
+    }
   }
 
   /** Resolves once the LISTEN connection is up (for tests and orderly starts). */
@@ -93,6 +121,7 @@ export class Notifier {
   async close(): Promise<void> {
     this.state = 'closed';
     this.listeners.clear();
+    this.changeListeners.clear();
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     const client = this.client;
@@ -163,8 +192,13 @@ export class Notifier {
   private received(payload: string | undefined): void {
     if (payload === undefined) return;
     try {
-      const message = JSON.parse(payload) as { o?: string; s?: unknown };
-      if (message.o === this.origin || !Array.isArray(message.s)) return;
+      const message = JSON.parse(payload) as { o?: string; s?: unknown; c?: unknown };
+      if (message.o === this.origin) return;
+      if (message.c === 1) {
+        this.changeListeners.emit();
+        return;
+      }
+      if (!Array.isArray(message.s)) return;
       const ids = message.s.filter((id): id is string => typeof id === 'string');
       if (ids.length > 0) this.emit(ids);
     } catch {
@@ -190,6 +224,7 @@ export class Notifier {
   }
 
   private async wakeEveryone(): Promise<void> {
+    this.changeListeners.emit();
     try {
       const ids = await this.options.activeSubscriptions();
       if (ids.length > 0) this.emit(ids);

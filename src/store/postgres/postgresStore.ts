@@ -143,8 +143,10 @@ export class PostgresStore implements Store {
   }
 
   // ── subscriptions ───────────────────────────────────────────────────────────────────────
-  createSubscription(subscription: NewSubscription): Promise<Subscription> {
-    return subscriptions.createSubscription(this.db, subscription, this.clock());
+  async createSubscription(subscription: NewSubscription): Promise<Subscription> {
+    const created = await subscriptions.createSubscription(this.db, subscription, this.clock());
+    this.changed();
+    return created;
   }
 
   getSubscription(id: string): Promise<Subscription | null> {
@@ -165,11 +167,19 @@ export class PostgresStore implements Store {
       return result?.subscription ?? null;
     });
     if (enabled) this.notifier.emitLocal(new Set([id]));
+    if (updated) this.changed();
     return updated;
   }
 
-  deleteSubscription(id: string): Promise<boolean> {
-    return this.db.transaction((client) => subscriptions.deleteSubscription(client, id));
+  async deleteSubscription(id: string): Promise<boolean> {
+    const deleted = await this.db.transaction((client) => subscriptions.deleteSubscription(client, id));
+    if (deleted) this.changed();
+    return deleted;
+  }
+
+  /** After a subscription write committed: dispatchers here and in other processes re-read their targets. */
+  private changed(): void {
+    void this.notifier.notifyChanged(this.db);
   }
 
   // ── inbox ───────────────────────────────────────────────────────────────────────────────
@@ -200,6 +210,10 @@ export class PostgresStore implements Store {
 
   onDeliveriesReady(listener: (subscriptionIds: string[]) => void): () => void {
     return this.notifier.subscribe(listener);
+  }
+
+  onSubscriptionsChanged(listener: () => void): () => void {
+    return this.notifier.subscribeChanges(listener);
   }
 
   // ── dead letters ────────────────────────────────────────────────────────────────────────

@@ -36,6 +36,7 @@ import type {
   StoreCapabilities,
   StoreStats,
 } from '../store.js';
+import { ChangeListeners } from '../changeListeners.js';
 import { Checkpointer } from './checkpointer.js';
 import { mapSqliteError } from './errors.js';
 import { GroupCommit, type Tx } from './groupCommit.js';
@@ -72,6 +73,7 @@ export class SqliteStore implements Store {
   private readonly checkpointer: Checkpointer | null;
   private readonly active = new SubscriptionCache();
   private readonly listeners = new Set<Listener>();
+  private readonly changes = new ChangeListeners();
   private closed = false;
 
   constructor(
@@ -103,6 +105,7 @@ export class SqliteStore implements Store {
     this.walSync?.close();
     await this.checkpointer?.close();
     this.listeners.clear();
+    this.changes.clear();
     this.db.close();
   }
 
@@ -129,7 +132,7 @@ export class SqliteStore implements Store {
 
   // ── subscriptions ───────────────────────────────────────────────────────────────────────
   createSubscription(subscription: NewSubscription): Promise<Subscription> {
-    return this.write((tx) => this.invalidating(() => subscriptions.createSubscription(tx, subscription)));
+    return this.changing(this.write((tx) => this.invalidating(() => subscriptions.createSubscription(tx, subscription))));
   }
 
   async getSubscription(id: string): Promise<Subscription | null> {
@@ -141,11 +144,11 @@ export class SqliteStore implements Store {
   }
 
   updateSubscription(id: string, patch: SubscriptionPatch): Promise<Subscription | null> {
-    return this.write((tx) => this.invalidating(() => subscriptions.updateSubscription(tx, id, patch)));
+    return this.changing(this.write((tx) => this.invalidating(() => subscriptions.updateSubscription(tx, id, patch))));
   }
 
   deleteSubscription(id: string): Promise<boolean> {
-    return this.write((tx) => this.invalidating(() => subscriptions.deleteSubscription(tx, id)));
+    return this.changing(this.write((tx) => this.invalidating(() => subscriptions.deleteSubscription(tx, id))));
   }
 
   // ── inbox ───────────────────────────────────────────────────────────────────────────────
@@ -184,6 +187,10 @@ export class SqliteStore implements Store {
   onDeliveriesReady(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  onSubscriptionsChanged(listener: () => void): () => void {
+    return this.changes.add(listener);
   }
 
   // ── dead letters ────────────────────────────────────────────────────────────────────────
@@ -274,6 +281,13 @@ export class SqliteStore implements Store {
     } finally {
       this.active.invalidate();
     }
+  }
+
+  /** Tells onSubscriptionsChanged listeners once the subscription write is committed. */
+  private async changing<T>(write: Promise<T>): Promise<T> {
+    const result = await write;
+    this.changes.emit();
+    return result;
   }
 
   private emit(subscriptionIds: string[]): void {
