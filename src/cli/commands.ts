@@ -2,6 +2,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { loadConfig, type Env } from '../config/config.js';
 import { ConfigError } from '../core/errors.js';
+import { type CommandName, HELP } from './help.js';
 
 /** A string flag's value, or undefined. */
 export const text = (value: string | boolean | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -9,6 +10,15 @@ export const text = (value: string | boolean | undefined): string | undefined =>
 export interface Command {
   summary: string;
   run(args: string[]): Promise<number>;
+}
+
+/** True when the arguments ask for help (`--help` or `-h` before any `--`). */
+export function wantsHelp(args: string[]): boolean {
+  for (const arg of args) {
+    if (arg === '--') return false;
+    if (arg === '--help' || arg === '-h') return true;
+  }
+  return false;
 }
 
 /** Parses flags; an unknown flag is a configuration error with a clear message. */
@@ -42,17 +52,38 @@ export function configFromFlags(values: Record<string, string | boolean | undefi
   return loadConfig({ overrides });
 }
 
-export const commands: Record<string, Command> = {
-  serve: { summary: 'run the API, dispatcher, receiver and console (--role api|dispatcher|all)', run: async (args) => (await import('./serve.js')).serve(args) },
-  dispatch: { summary: 'run the dispatcher against a remote API over HTTP (--once for one run)', run: async (args) => (await import('./dispatchCommand.js')).dispatch(args) },
-  send: { summary: 'send an event: --type T --source S --payload JSON', run: async (args) => (await import('./send.js')).send(args) },
+/** Every command has its help in help.ts: the type makes a missing one a compile error. */
+export const commands: Record<CommandName, Command> = {
+  serve: {
+    summary: 'run the API, dispatcher, receiver and console (--role api|dispatcher|all)',
+    run: async (args) => (await import('./serve.js')).serve(args),
+  },
+  dispatch: {
+    summary: 'run the dispatcher against a remote API over HTTP (--once for one run)',
+    run: async (args) => (await import('./dispatchCommand.js')).dispatch(args),
+  },
+  send: {
+    summary: 'send an event: --type T --source S --payload JSON',
+    run: async (args) => (await import('./send.js')).send(args),
+  },
   migrate: { summary: 'apply database migrations and exit', run: async (args) => (await import('./migrate.js')).migrate(args) },
-  keys: { summary: 'manage API keys in the database: create --name N --scopes ingest,read,admin | list | revoke ID', run: async (args) => (await import('./keys.js')).keys(args) },
-  receive: { summary: 'run the receiver alone and print each request with its verdict (--port N --secret S)', run: async (args) => (await import('./receive.js')).receive(args) },
+  keys: {
+    summary: 'manage API keys in the database: create --name N --scopes ingest,read,admin | list | revoke ID',
+    run: async (args) => (await import('./keys.js')).keys(args),
+  },
+  receive: {
+    summary: 'run the receiver alone and print each request with its verdict (--port N --secret S)',
+    run: async (args) => (await import('./receive.js')).receive(args),
+  },
 };
+
+export const isCommand = (name: string): name is CommandName => Object.hasOwn(commands, name);
+
+/** A command's own help: its flags and the variables it reads. */
+export const commandHelp = (name: CommandName): string => HELP[name];
 
 export function usage(): string {
   const width = Math.max(...Object.keys(commands).map((name) => name.length));
   const lines = Object.entries(commands).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`);
-  return `Usage: triggers <command> [flags]\n\nCommands:\n${lines.join('\n')}\n\nConfiguration comes from TRIGGERS_* environment variables and .env; see docs/configuration.md.\n`;
+  return `Usage: triggers <command> [flags]\n\nCommands:\n${lines.join('\n')}\n\n\`triggers <command> --help\` (or \`triggers help <command>\`) prints a command's flags and variables.\nConfiguration comes from TRIGGERS_* environment variables and .env; see docs/configuration.md.\n`;
 }

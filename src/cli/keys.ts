@@ -13,12 +13,7 @@ import { ConfigError } from '../core/errors.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/store.js';
 import { configFromFlags, flags, text } from './commands.js';
-
-const USAGE = `Usage:
-  triggers keys create --name NAME --scopes ${SCOPES.join(',')} [--rate-limit N]
-  triggers keys list
-  triggers keys revoke KEY_ID
-`;
+import { HELP } from './help.js';
 
 const line = (key: ApiKey): string =>
   [
@@ -40,7 +35,7 @@ export async function keys(args: string[]): Promise<number> {
   });
   const [action, ...rest] = positionals;
   if (action !== 'create' && action !== 'list' && action !== 'revoke') {
-    process.stderr.write(USAGE);
+    process.stderr.write(HELP.keys);
     return 2;
   }
   const config = configFromFlags(values);
@@ -55,11 +50,13 @@ export async function keys(args: string[]): Promise<number> {
 
   if (action === 'create') {
     const name = text(values.name);
-    if (name === undefined || name.trim() === '' || name.length > 200) throw new ConfigError('--name', 'give the key a name (1 to 200 characters)');
+    if (name === undefined || name.trim() === '' || name.length > 200)
+      throw new ConfigError('--name', 'give the key a name (1 to 200 characters)');
     const scopes = parseScopes(text(values.scopes) ?? '');
     if (scopes === null) throw new ConfigError('--scopes', `expected a comma-separated list of ${SCOPES.join(', ')}`);
     const limitText = text(values['rate-limit']);
-    if (limitText !== undefined && !/^[1-9]\d{0,6}$/.test(limitText)) throw new ConfigError('--rate-limit', 'expected requests per second, 1 to 1000000');
+    if (limitText !== undefined && !/^[1-9]\d{0,6}$/.test(limitText))
+      throw new ConfigError('--rate-limit', 'expected requests per second, 1 to 1000000');
     const { key, record } = generateApiKey(name, scopes, limitText === undefined ? null : Number(limitText));
     return run(async (store) => {
       const created = await store.createApiKey(record);

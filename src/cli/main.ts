@@ -4,10 +4,11 @@
  * configuration errors into a clear message and exit code 2.
  */
 import { ConfigError } from '../core/errors.js';
-import { commands, usage } from './commands.js';
+import { commandHelp, commands, isCommand, usage, wantsHelp } from './commands.js';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest[0] !== undefined) return help(rest[0]);
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(usage());
     return 0;
@@ -17,12 +18,20 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const command = commands[name];
-  if (!command) {
-    process.stderr.write(`triggers: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
-    return 2;
-  }
-  return command.run(rest);
+  if (!isCommand(name)) return unknown(name);
+  if (wantsHelp(rest)) return help(name);
+  return commands[name].run(rest);
+}
+
+function help(name: string): number {
+  if (!isCommand(name)) return unknown(name);
+  process.stdout.write(commandHelp(name));
+  return 0;
+}
+
+function unknown(name: string): number {
+  process.stderr.write(`triggers: unknown command ${JSON.stringify(name)}\n\n${usage()}`);
+  return 2;
 }
 
 main(process.argv.slice(2)).then(
