@@ -3,7 +3,7 @@
  * erase. `POST /events` is the hot path: validation and serialization are compiled schemas,
  * and the only async work is the one `store.append` that commits the event to disk.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { newEventId } from '../core/ids.js';
 import type { AppendResult, Event, EventStatus, IdempotentResponse, JsonObject } from '../core/types.js';
@@ -31,11 +31,17 @@ interface NewEventBody {
 
 const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
 
-function idempotencyKey(header: string | string[] | undefined): string | undefined {
+/**
+ * The stored idempotency key: the caller's `Idempotency-Key`, scoped to the API key that sent it
+ * (the bootstrap key, or one made with POST /keys; a token counts as its key), so two producers
+ * that both use simple keys like "1" never get each other's response instead of storing.
+ */
+function idempotencyKey(request: FastifyRequest): string | undefined {
+  const header = request.headers['idempotency-key'];
   if (header === undefined) return undefined;
   const key = Array.isArray(header) ? header.join(', ') : header;
   if (!IDEMPOTENCY_KEY.test(key)) throw new ValidationError('Idempotency-Key must be 1 to 255 printable ASCII characters');
-  return key;
+  return `${request.principal?.id ?? ''}:${key}`;
 }
 
 /** Per-type ingest counters, with the label set capped so arbitrary types cannot blow up the registry. */
@@ -99,7 +105,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       },
     },
     async (request, reply) => {
-      const key = idempotencyKey(request.headers['idempotency-key']);
+      const key = idempotencyKey(request);
       const { type, source, payload } = request.body;
       const now = clock();
       const event: Event = { id: newEventId(now), type, source, payload, created_at: now };
@@ -123,7 +129,8 @@ export async function eventRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       endIngestSpan(span, event.id, 'stored');
       stored.inc();
       ingested.inc(type);
-      if (logger.isLevelEnabled('debug')) logger.debug({ event_id: event.id, type, deliveries: result.deliveries }, 'event stored');
+      if (logger.isLevelEnabled('debug'))
+        logger.debug({ event_id: event.id, type, deliveries: result.deliveries }, 'event stored');
       return reply.code(201).send(body);
     },
   );
@@ -148,7 +155,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       },
     },
     async (request, reply) => {
-      const key = idempotencyKey(request.headers['idempotency-key']);
+      const key = idempotencyKey(request);
       const now = clock();
       const events: Event[] = request.body.events.map(({ type, source, payload }) => ({
         id: newEventId(now),

@@ -76,14 +76,18 @@ export const idempotencyHeader = {
   properties: {
     'idempotency-key': {
       type: 'string',
-      description: '1 to 255 printable ASCII characters. A repeat answers with the first response and stores nothing.',
+      description:
+        '1 to 255 printable ASCII characters. A repeat from the same API key within 24 hours answers with the first response and stores nothing; keys are separate per API key.',
     },
   },
 } as const;
 
 /** A duration: seconds as a number, or text like `250ms`, `30s`, `5m`. */
 export const durationSchema = {
-  anyOf: [{ type: 'number', minimum: 0 }, { type: 'string', maxLength: 32 }],
+  anyOf: [
+    { type: 'number', minimum: 0 },
+    { type: 'string', maxLength: 32 },
+  ],
 } as const;
 
 export const subscriptionIdSchema = { type: 'string', pattern: ID_PATTERN } as const;
@@ -210,12 +214,22 @@ export const subscriptionSchema = {
     metadata: { type: 'object', additionalProperties: { type: 'string' } },
     disabled_reason: { type: ['string', 'null'] },
     rate_limit: { type: ['number', 'null'], description: 'Requests per second at most; null: no limit.' },
-    max_concurrency: { type: ['integer', 'null'], description: 'Requests in flight at most; null: TRIGGERS_SUBSCRIPTION_CONCURRENCY.' },
+    max_concurrency: {
+      type: ['integer', 'null'],
+      description: 'Requests in flight at most; null: TRIGGERS_SUBSCRIPTION_CONCURRENCY.',
+    },
     timeout: { type: ['string', 'null'], description: 'Per-request timeout (`5s`); null: TRIGGERS_DELIVERY_TIMEOUT.' },
     headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Custom request headers.' },
-    retry_schedule: { type: ['string', 'null'], description: 'Delays between attempts (`1s,10s,1m`); null: TRIGGERS_RETRY_SCHEDULE.' },
+    retry_schedule: {
+      type: ['string', 'null'],
+      description: 'Delays between attempts (`1s,10s,1m`); null: TRIGGERS_RETRY_SCHEDULE.',
+    },
     ordered: { type: 'boolean', description: 'One delivery in flight at a time, in event order.' },
-    first_failure_at: { type: ['string', 'null'], format: 'date-time', description: 'First failed attempt since the last success.' },
+    first_failure_at: {
+      type: ['string', 'null'],
+      format: 'date-time',
+      description: 'First failed attempt since the last success.',
+    },
     last_success_at: { type: ['string', 'null'], format: 'date-time' },
     created_at: isoTime,
     updated_at: isoTime,

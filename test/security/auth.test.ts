@@ -63,15 +63,91 @@ describe('security: credentials', () => {
     assert.equal((await server.request('DELETE', `/keys/${revoked.id}`)).status, 200);
 
     const attacks: [string, { key?: string; token?: string }, number, string][] = [
-      ['JWT signed with another secret', { token: await new SignJWT({ scopes: ['admin'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('api').setExpirationTime(now() + 60).sign(new TextEncoder().encode('not-the-secret-0123456789abcdef')) }, 401, 'invalid_token'],
-      ['expired JWT', { token: await new SignJWT({ scopes: ['admin'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('api').setIssuedAt(now() - 7200).setExpirationTime(now() - 3600).sign(jwtKey) }, 401, 'token_expired'],
-      ['alg: none', { token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'api', scopes: ['admin'], exp: now() + 60 })}.` }, 401, 'invalid_token'],
-      ['alg: none with a signature', { token: `${b64({ alg: 'none' })}.${b64({ sub: 'api', exp: now() + 60 })}.${signature}` }, 401, 'invalid_token'],
-      ['HS512 token', { token: await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject('api').setExpirationTime(now() + 60).sign(new Uint8Array(64)) }, 401, 'invalid_token'],
-      ['tampered payload: read → admin', { token: `${header}.${b64({ sub: readOnly.id, scopes: ['admin'], iat: now(), exp: now() + 3600 })}.${signature}` }, 401, 'invalid_token'],
-      ['tampered payload: subject → bootstrap', { token: `${header}.${b64({ sub: 'api', iat: now(), exp: now() + 3600 })}.${signature}` }, 401, 'invalid_token'],
-      ['validly signed token with an unknown scope', { token: await new SignJWT({ scopes: ['root'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('api').setExpirationTime(now() + 60).sign(jwtKey) }, 401, 'invalid_token'],
-      ['validly signed token for a key that never existed', { token: await new SignJWT({ scopes: ['admin'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('key_nope').setExpirationTime(now() + 60).sign(jwtKey) }, 401, 'key_revoked'],
+      [
+        'JWT signed with another secret',
+        {
+          token: await new SignJWT({ scopes: ['admin'] })
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject('api')
+            .setExpirationTime(now() + 60)
+            .sign(new TextEncoder().encode('not-the-secret-0123456789abcdef')),
+        },
+        401,
+        'invalid_token',
+      ],
+      [
+        'expired JWT',
+        {
+          token: await new SignJWT({ scopes: ['admin'] })
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject('api')
+            .setIssuedAt(now() - 7200)
+            .setExpirationTime(now() - 3600)
+            .sign(jwtKey),
+        },
+        401,
+        'token_expired',
+      ],
+      [
+        'alg: none',
+        { token: `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: 'api', scopes: ['admin'], exp: now() + 60 })}.` },
+        401,
+        'invalid_token',
+      ],
+      [
+        'alg: none with a signature',
+        { token: `${b64({ alg: 'none' })}.${b64({ sub: 'api', exp: now() + 60 })}.${signature}` },
+        401,
+        'invalid_token',
+      ],
+      [
+        'HS512 token',
+        {
+          token: await new SignJWT({})
+            .setProtectedHeader({ alg: 'HS512' })
+            .setSubject('api')
+            .setExpirationTime(now() + 60)
+            .sign(new Uint8Array(64)),
+        },
+        401,
+        'invalid_token',
+      ],
+      [
+        'tampered payload: read → admin',
+        { token: `${header}.${b64({ sub: readOnly.id, scopes: ['admin'], iat: now(), exp: now() + 3600 })}.${signature}` },
+        401,
+        'invalid_token',
+      ],
+      [
+        'tampered payload: subject → bootstrap',
+        { token: `${header}.${b64({ sub: 'api', iat: now(), exp: now() + 3600 })}.${signature}` },
+        401,
+        'invalid_token',
+      ],
+      [
+        'validly signed token with an unknown scope',
+        {
+          token: await new SignJWT({ scopes: ['root'] })
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject('api')
+            .setExpirationTime(now() + 60)
+            .sign(jwtKey),
+        },
+        401,
+        'invalid_token',
+      ],
+      [
+        'validly signed token for a key that never existed',
+        {
+          token: await new SignJWT({ scopes: ['admin'] })
+            .setProtectedHeader({ alg: 'HS256' })
+            .setSubject('key_nope')
+            .setExpirationTime(now() + 60)
+            .sign(jwtKey),
+        },
+        401,
+        'key_revoked',
+      ],
       ['garbage token', { token: 'a.b.c' }, 401, 'invalid_token'],
       ['wrong API key', { key: 'trg_wrong-key-0123456789' }, 401, 'invalid_credentials'],
       ['revoked key', { key: revoked.key }, 401, 'invalid_credentials'],
@@ -110,7 +186,9 @@ describe('security: credentials', () => {
     assert.deepEqual(Object.keys(entry).sort(), ['created_at', 'id', 'name', 'prefix', 'rate_limit', 'revoked_at', 'scopes']);
     assert.equal(entry.rate_limit, 100);
     assert.ok(!listed.text.includes(created.key));
-    assert.ok(!readFileSync(server.config.database.kind === 'sqlite' ? server.config.database.path : '', 'latin1').includes(created.key));
+    assert.ok(
+      !readFileSync(server.config.database.kind === 'sqlite' ? server.config.database.path : '', 'latin1').includes(created.key),
+    );
 
     const revoked = await server.request('DELETE', `/keys/${created.id}`);
     assert.equal(revoked.status, 200);
@@ -126,7 +204,15 @@ describe('security: credentials', () => {
     const read = as(server, { key: (await createKey(server, ['read'])).key });
     const consumer = as(server, { key: (await createKey(server, ['read', 'ingest'])).key });
     const admin = as(server, { token: await tokenFor(server, (await createKey(server, ['admin'])).key) });
-    const cases: [string, string, unknown, { allowed: ((m: string, p: string, b?: unknown) => Promise<TestResponse>)[]; refused: ((m: string, p: string, b?: unknown) => Promise<TestResponse>)[] }][] = [
+    const cases: [
+      string,
+      string,
+      unknown,
+      {
+        allowed: ((m: string, p: string, b?: unknown) => Promise<TestResponse>)[];
+        refused: ((m: string, p: string, b?: unknown) => Promise<TestResponse>)[];
+      },
+    ][] = [
       ['POST', '/events', event, { allowed: [ingest, consumer, admin], refused: [read] }],
       ['GET', '/events', undefined, { allowed: [read, consumer, admin], refused: [ingest] }],
       ['GET', '/subscriptions', undefined, { allowed: [read, admin], refused: [ingest] }],
@@ -136,7 +222,12 @@ describe('security: credentials', () => {
       ['POST', '/inbox/claim', { subscription_id: 'default', limit: 1 }, { allowed: [consumer, admin], refused: [read, ingest] }],
       ['POST', '/subscriptions', { url: null }, { allowed: [admin], refused: [read, ingest, consumer] }],
       ['POST', '/dead-letters/replay', { subscription_id: 'default' }, { allowed: [admin], refused: [read, ingest, consumer] }],
-      ['PUT', '/receivers/demo/secret', { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, { allowed: [admin], refused: [read, ingest, consumer] }],
+      [
+        'PUT',
+        '/receivers/demo/secret',
+        { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+        { allowed: [admin], refused: [read, ingest, consumer] },
+      ],
       ['GET', '/keys', undefined, { allowed: [admin], refused: [read, ingest, consumer] }],
       ['POST', '/keys', { name: 'x', scopes: ['admin'] }, { allowed: [admin], refused: [read, ingest, consumer] }],
       ['DELETE', '/keys/key_nope', undefined, { allowed: [], refused: [read, ingest, consumer] }],
@@ -149,7 +240,35 @@ describe('security: credentials', () => {
         assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${res.text}`);
       }
     }
-    assert.equal((await server.request('GET', '/subscriptions')).json.data.length, before + 1, 'only the admin created a subscription');
+    assert.equal(
+      (await server.request('GET', '/subscriptions')).json.data.length,
+      before + 1,
+      'only the admin created a subscription',
+    );
+  });
+
+  it("scopes Idempotency-Key to the API key: another producer's same key stores its own event", async () => {
+    const mine = await createKey(server, ['ingest']);
+    const theirs = await createKey(server, ['ingest']);
+    const send = (credential: Record<string, string>, type: string) =>
+      server.request('POST', '/events', {
+        auth: false,
+        headers: { ...credential, 'idempotency-key': '1' },
+        body: { type, source: 's', payload: {} },
+      });
+    const first = await send({ 'x-api-key': mine.key }, 'idem.mine');
+    const other = await send({ authorization: `Bearer ${await tokenFor(server, theirs.key)}` }, 'idem.theirs');
+    assert.equal(first.status, 201);
+    assert.equal(other.status, 201);
+    assert.equal(other.headers.get('idempotent-replayed'), null, "not the other producer's response");
+    assert.notEqual(other.json.id, first.json.id);
+    assert.equal(other.json.type, 'idem.theirs');
+    const again = await send({ 'x-api-key': mine.key }, 'idem.mine');
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assert.deepEqual(again.json, first.json);
+    const viaToken = await send({ authorization: `Bearer ${await tokenFor(server, mine.key)}` }, 'idem.mine');
+    assert.equal(viaToken.headers.get('idempotent-replayed'), 'true', 'a token counts as its key');
+    assert.deepEqual(viaToken.json, first.json);
   });
 
   it('refuses invalid key requests with 400 and stores no key', async () => {
