@@ -38,6 +38,8 @@ describe('console (real browser, real server)', () => {
     const { page, errors } = await openPage(browser);
     await page.goto(`${server.url}/`);
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // Where to find the key, under the name it has in that file.
+    await page.getByText('saved in data/secrets.json as zapier_api_key').waitFor();
     assert.equal(await page.getByRole('navigation', { name: 'Console sections' }).isVisible(), false);
     await page.getByLabel('API key').fill('wrong-key');
     await page.getByRole('button', { name: 'Sign in' }).click();

@@ -125,7 +125,7 @@ function showSignIn(notice) {
       'aria-hidden': 'true',
       tabindex: '-1',
     }),
-    field('API key', input, 'The TRIGGERS_API_KEY of this server (printed on its first start, saved in data/secrets.json).'),
+    field('API key', input, 'The TRIGGERS_API_KEY of this server: printed on its first start, and saved in data/secrets.json as zapier_api_key.'),
     error,
     button,
   );

@@ -2,14 +2,15 @@
 /**
  * Receiver log: what the built-in receiver (`POST /receiver/{name}`) recorded, newest first,
  * with each request's signature verdict; new requests appear as they arrive. Also: connect a
- * demo subscription to the receiver in one click, set a receiver's secret, clear its log, and
- * check an HMAC by hand (POST /receivers/verify).
+ * demo subscription to the receiver in one click (receiverDemo.js), set a receiver's secret,
+ * clear its log, and check an HMAC by hand (POST /receivers/verify), with the secret that
+ * signed the request filled in when one of this server's subscriptions has it.
  */
 import { badge, field, h, jsonBlock, message, onSubmit, qs, replace, section, time, toast } from '../dom.js';
+import { DEMO, demoCard, receiverOf } from './receiverDemo.js';
 
 const PAGE = 50;
 const VERDICTS = ['verified', 'invalid_signature', 'stale_timestamp', 'missing_signature', 'unsigned'];
-const DEMO = { subscription: 'receiver-demo', name: 'demo' };
 
 /** @param {HTMLElement} main @param {any} ctx */
 export function mount(main, ctx) {
@@ -37,7 +38,13 @@ export function mount(main, ctx) {
   // ── HMAC tool ────────────────────────────────────────────────────────────────────────
   const tool = {
     secret: /** @type {HTMLInputElement} */ (
-      h('input', { name: 'secret', autocomplete: 'off', spellcheck: 'false', placeholder: 'whsec_…' })
+      h('input', {
+        name: 'secret',
+        autocomplete: 'off',
+        spellcheck: 'false',
+        placeholder: 'whsec_…',
+        oninput: () => replace(secretSource),
+      })
     ),
     body: /** @type {HTMLTextAreaElement} */ (h('textarea', { name: 'body', rows: '5', spellcheck: 'false' })),
     id: /** @type {HTMLInputElement} */ (h('input', { name: 'webhook-id', spellcheck: 'false' })),
@@ -48,30 +55,19 @@ export function mount(main, ctx) {
     legacy: /** @type {HTMLInputElement} */ (h('input', { name: 'legacy_signature', spellcheck: 'false', placeholder: 'hex' })),
   };
   const toolResult = h('div', { role: 'status', 'aria-live': 'polite' });
+  const secretSource = h('p', { class: 'muted' });
 
   const secretName = /** @type {HTMLInputElement} */ (h('input', { name: 'receiver', value: DEMO.name }));
   const secretValue = /** @type {HTMLInputElement} */ (
     h('input', { name: 'receiver_secret', autocomplete: 'off', spellcheck: 'false' })
   );
-  const demoInfo = h('p', { class: 'muted' });
 
   main.append(
     h('h1', null, 'Receiver log'),
     h(
       'div',
       { class: 'two-col' },
-      section(
-        'Try it',
-        h(
-          'p',
-          null,
-          'Create a push subscription to this server’s own receiver ',
-          h('code', null, `/receiver/${DEMO.name}`),
-          ' and give the receiver its secret; then send an event and watch it arrive verified below.',
-        ),
-        h('button', { type: 'button', class: 'primary', onclick: connectDemo }, 'Connect demo subscription'),
-        demoInfo,
-      ),
+      demoCard(api, live, loadNames),
       section(
         'Receiver secret',
         h(
@@ -138,6 +134,7 @@ export function mount(main, ctx) {
           field('webhook-signature', tool.signature, 'One or more v1,… separated by spaces'),
           field('X-Webhook-Signature (legacy)', tool.legacy),
         ),
+        secretSource,
         field('Raw body', tool.body, 'Exactly as sent'),
         h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, 'Check signature')),
       ),
@@ -149,7 +146,10 @@ export function mount(main, ctx) {
   function turn(step) {
     if (step > 0 && nextCursor) cursors.push(nextCursor);
     else if (step < 0 && cursors.length > 1) cursors.pop();
-    else if (step === 0) cursors.length = 1;
+    else if (step === 0) {
+      cursors.length = 1;
+      arrivals.textContent = '';
+    }
     load();
   }
 
@@ -235,9 +235,61 @@ export function mount(main, ctx) {
     tool.timestamp.value = r.headers['webhook-timestamp'] ?? '';
     tool.signature.value = r.headers['webhook-signature'] ?? '';
     tool.legacy.value = r.headers['x-webhook-signature'] ?? '';
+    tool.secret.value = '';
+    replace(secretSource);
+    replace(toolResult);
     tool.secret.focus();
-    toast('Request loaded into the signature checker: enter the secret');
+    fillSecret(r).then((from) => {
+      if (from) toast(`Request loaded into the signature checker, with the secret of subscription ${from}`);
+      else toast('Request loaded into the signature checker: enter the secret (Subscriptions → Show secret)');
+    });
   }
+
+  /**
+   * Fills the checker's secret with the one that signed the request, if a subscription of this
+   * server's that delivers to the receiver has it (current or previous). The receiver's own secret
+   * is write-only in the API, so the subscriptions' secrets are what can be offered.
+   * @param {any} r @returns {Promise<string | null>} the subscription's id
+   */
+  async function fillSecret(r) {
+    const legacySignature = r.headers['x-webhook-signature'];
+    const headers = Object.fromEntries(
+      ['webhook-id', 'webhook-timestamp', 'webhook-signature'].flatMap((k) => (r.headers[k] ? [[k, r.headers[k]]] : [])),
+    );
+    if (!headers['webhook-signature'] && !legacySignature) return null;
+    try {
+      const { data } = await api.get('/subscriptions');
+      for (const s of data.filter((/** @type {any} */ s) => receiverOf(s.url, live) === r.name)) {
+        for (const secret of [s.secret, ...s.previous_secrets.map((/** @type {any} */ p) => p.secret)]) {
+          const res = await api.post('/receivers/verify', { secret, body: r.body, headers });
+          if (!res.signature_matches && res.expected_legacy_signature !== legacySignature) continue;
+          // Another request was loaded, or the user typed a secret of their own, meanwhile.
+          if (tool.secret.value !== '' || tool.body.value !== r.body) return null;
+          tool.secret.value = secret;
+          replace(
+            secretSource,
+            'Filled in: the secret of subscription ',
+            h('code', null, s.id),
+            ' (Subscriptions → Show secret).',
+          );
+          return s.id;
+        }
+      }
+    } catch {
+      // the user can still paste the secret
+    }
+    return null;
+  }
+
+  const signatureHeaders = () =>
+    Object.fromEntries(
+      [
+        ['webhook-id', tool.id.value.trim()],
+        ['webhook-timestamp', tool.timestamp.value.trim()],
+        ['webhook-signature', tool.signature.value.trim()],
+      ].filter(([, v]) => v),
+    );
+  const legacy = () => (tool.legacy.value.trim() ? { legacy_signature: tool.legacy.value.trim() } : {});
 
   async function check() {
     if (!tool.secret.value) {
@@ -245,19 +297,12 @@ export function mount(main, ctx) {
       tool.secret.focus();
       return;
     }
-    const headers = Object.fromEntries(
-      [
-        ['webhook-id', tool.id.value.trim()],
-        ['webhook-timestamp', tool.timestamp.value.trim()],
-        ['webhook-signature', tool.signature.value.trim()],
-      ].filter(([, v]) => v),
-    );
     try {
       const res = await api.post('/receivers/verify', {
         secret: tool.secret.value,
         body: tool.body.value,
-        headers,
-        ...(tool.legacy.value.trim() ? { legacy_signature: tool.legacy.value.trim() } : {}),
+        headers: signatureHeaders(),
+        ...legacy(),
       });
       replace(
         toolResult,
@@ -307,37 +352,6 @@ export function mount(main, ctx) {
     }
   }
 
-  async function connectDemo() {
-    const base = live.hello?.api_url ?? location.origin;
-    const url = `${base}/receiver/${DEMO.name}`;
-    try {
-      // Looked up in the list rather than by id: a 404 would show as an error in the browser console.
-      const { data } = await api.get('/subscriptions');
-      let sub = data.find((/** @type {any} */ s) => s.id === DEMO.subscription);
-      sub ??= await api.post('/subscriptions', {
-        id: DEMO.subscription,
-        url,
-        event_types: ['*'],
-        description: 'Delivers to the built-in receiver (console demo)',
-      });
-      await api.request('PUT', `/receivers/${DEMO.name}/secret`, { secret: sub.secret });
-      replace(
-        demoInfo,
-        'Subscription ',
-        h('code', null, sub.id),
-        ' delivers every event to ',
-        h('code', null, url),
-        ', and the receiver verifies with its secret. ',
-        h('a', { href: '#/send' }, 'Send an event'),
-        '.',
-      );
-      toast('Demo subscription connected');
-      loadNames();
-    } catch (error) {
-      replace(demoInfo, h('span', { class: 'error-text', role: 'alert' }, message(error)));
-    }
-  }
-
   async function setSecret() {
     try {
       await api.request('PUT', `/receivers/${encodeURIComponent(secretName.value.trim())}/secret`, { secret: secretValue.value });
@@ -364,8 +378,10 @@ export function mount(main, ctx) {
 
   const onReceived = (/** @type {Event} */ e) => {
     const r = /** @type {CustomEvent} */ (e).detail;
+    // Only what this filter shows is announced: a notice about another receiver would read as this one's.
+    if ((name.value && name.value !== r.name) || (verdict.value && verdict.value !== r.verdict)) return;
     arrivals.textContent = `Received on ${r.name}: ${r.verdict.replace(/_/g, ' ')}${r.duplicate ? ' (duplicate)' : ''}`;
-    if (cursors.length !== 1 || (name.value && name.value !== r.name) || (verdict.value && verdict.value !== r.verdict)) return;
+    if (cursors.length !== 1) return;
     tbody.querySelector('[data-empty]')?.remove();
     tbody.prepend(...row(r, true));
     while (tbody.rows.length > PAGE * 2) tbody.rows[tbody.rows.length - 1]?.remove();
