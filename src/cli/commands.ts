@@ -35,17 +35,29 @@ export function flags(
 }
 
 /** Flags that stand for configuration variables. */
-export function configFromFlags(values: Record<string, string | boolean | undefined>): ReturnType<typeof loadConfig> {
+const FLAG_VARIABLES = {
+  port: 'TRIGGERS_PORT',
+  host: 'TRIGGERS_HOST',
+  database: 'TRIGGERS_DATABASE_URL',
+  role: 'TRIGGERS_ROLE',
+  api: 'TRIGGERS_API_URL',
+  'data-dir': 'TRIGGERS_DATA_DIR',
+} as const;
+
+type Flags = Record<string, string | boolean | undefined>;
+
+/**
+ * A setting as the user gave it, for messages: `--port (TRIGGERS_PORT)` when the flag was on
+ * the command line, else the variable's name.
+ */
+export function settingName(values: Flags, flag: keyof typeof FLAG_VARIABLES): string {
+  const variable = FLAG_VARIABLES[flag];
+  return typeof values[flag] === 'string' && values[flag] !== '' ? `--${flag} (${variable})` : variable;
+}
+
+export function configFromFlags(values: Flags): ReturnType<typeof loadConfig> {
   const overrides: Env = {};
-  const map: Record<string, string> = {
-    port: 'TRIGGERS_PORT',
-    host: 'TRIGGERS_HOST',
-    database: 'TRIGGERS_DATABASE_URL',
-    role: 'TRIGGERS_ROLE',
-    api: 'TRIGGERS_API_URL',
-    'data-dir': 'TRIGGERS_DATA_DIR',
-  };
-  for (const [flag, variable] of Object.entries(map)) {
+  for (const [flag, variable] of Object.entries(FLAG_VARIABLES)) {
     const value = values[flag];
     if (typeof value === 'string') overrides[variable] = value;
   }

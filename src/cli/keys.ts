@@ -12,7 +12,8 @@ import { type ApiKey, generateApiKey, parseScopes, SCOPES } from '../core/apiKey
 import { ConfigError } from '../core/errors.js';
 import { openStore } from '../store/index.js';
 import type { Store } from '../store/store.js';
-import { configFromFlags, flags, text } from './commands.js';
+import { configFromFlags, flags, settingName, text } from './commands.js';
+import { storeFailure } from './failure.js';
 import { HELP } from './help.js';
 
 const line = (key: ApiKey): string =>
@@ -40,7 +41,12 @@ export async function keys(args: string[]): Promise<number> {
   }
   const config = configFromFlags(values);
   const run = async (work: (store: Store) => Promise<number>): Promise<number> => {
-    const store = await openStore(config.database);
+    let store: Store;
+    try {
+      store = await openStore(config.database);
+    } catch (error) {
+      throw storeFailure(error, config.database, settingName(values, 'database'));
+    }
     try {
       return await work(store);
     } finally {

@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /**
- * `triggers <command>`: one file per command beside this one; this file only routes and turns
- * configuration errors into a clear message and exit code 2.
+ * `triggers <command>`: one file per command beside this one; this file only routes, and turns
+ * what a command throws into one line on stderr: invalid configuration exits 2, a failure
+ * (failure.ts) or anything else exits 1. Stack traces only at TRIGGERS_LOG_LEVEL=debug.
  */
+import { loadConfig } from '../config/config.js';
 import { ConfigError } from '../core/errors.js';
 import { commandHelp, commands, isCommand, usage, wantsHelp } from './commands.js';
+import { CommandFailure } from './failure.js';
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -34,23 +37,41 @@ function unknown(name: string): number {
   return 2;
 }
 
+/** TRIGGERS_LOG_LEVEL=debug or trace (from the environment or .env): print stack traces too. */
+function debugging(): boolean {
+  let level = process.env.TRIGGERS_LOG_LEVEL;
+  try {
+    level = loadConfig().logLevel;
+  } catch {
+    // Invalid configuration: the environment's value is all there is.
+  }
+  return level === 'debug' || level === 'trace';
+}
+
+function report(error: unknown): number {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`triggers: invalid configuration: ${error.message}\n`);
+    return 2;
+  }
+  const stack = (value: unknown) => (value instanceof Error && value.stack ? `${value.stack}\n` : '');
+  if (error instanceof CommandFailure) {
+    process.stderr.write(`triggers: ${error.message}\n`);
+    if (debugging()) process.stderr.write(stack(error.cause ?? error));
+    return 1;
+  }
+  // Not a failure we know how to explain: say what it is in one line; the trace is for debugging.
+  const line = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  if (debugging()) process.stderr.write(`triggers: ${stack(error) || `${line}\n`}`);
+  else process.stderr.write(`triggers: ${line} (TRIGGERS_LOG_LEVEL=debug prints the stack trace)\n`);
+  return 1;
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
     // Long-running commands resolve only when they are done; everything else exits here.
     if (code !== -1) process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`triggers: invalid configuration: ${error.message}\n`);
-      process.exitCode = 2;
-      return;
-    }
-    if (error instanceof Error && 'code' in error && error.code === 'EADDRINUSE') {
-      process.stderr.write(`triggers: ${error.message} (is another Triggers running? set TRIGGERS_PORT)\n`);
-      process.exitCode = 1;
-      return;
-    }
-    process.stderr.write(`triggers: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = report(error);
   },
 );

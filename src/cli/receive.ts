@@ -14,6 +14,7 @@ import { serializeReceived } from '../receiver/schemas.js';
 import { buildStandaloneReceiver } from '../receiver/standalone.js';
 import { openStore } from '../store/index.js';
 import { flags, text } from './commands.js';
+import { listenFailure, storeFailure } from './failure.js';
 
 export const DEFAULT_RECEIVE_PORT = 8081;
 
@@ -34,7 +35,9 @@ export async function receive(args: string[]): Promise<number> {
   if (secret === '') throw new ConfigError('--secret', 'must not be empty');
   const database = parseDatabaseUrl(text(values.database) ?? 'sqlite::memory:', config.dataDir, process.cwd());
   const logger = createLogger(config.logLevel, process.stderr);
-  const store = await openStore(database, { encryptionKey: config.encryptionKey });
+  const store = await openStore(database, { encryptionKey: config.encryptionKey }).catch((error: unknown) => {
+    throw storeFailure(error, database, '--database');
+  });
   const app = await buildStandaloneReceiver({
     store,
     logger,
@@ -47,7 +50,7 @@ export async function receive(args: string[]): Promise<number> {
     address = await app.listen({ host, port });
   } catch (error) {
     await store.close();
-    throw error;
+    throw listenFailure(error, { host, port, hostSetting: '--host', portSetting: '--port' }) ?? error;
   }
   process.stderr.write(
     `triggers receive: listening on ${address}/receiver/{name} (${secret ? 'verifying signatures' : 'no secret: every request is accepted unsigned'})\n`,

@@ -3,6 +3,7 @@ import { TriggersClient } from '../client/index.js';
 import { ConfigError } from '../core/errors.js';
 import { withSavedApiKey } from '../config/secrets.js';
 import { configFromFlags, flags, text } from './commands.js';
+import { apiFailure } from './failure.js';
 
 export async function send(args: string[]): Promise<number> {
   const { values } = flags(args, {
@@ -24,10 +25,16 @@ export async function send(args: string[]): Promise<number> {
     throw new ConfigError('--payload', `not valid JSON (${(error as Error).message})`);
   }
   const client = new TriggersClient({ baseUrl: config.apiUrl, apiKey: config.apiKey });
-  const created = await client.sendEvent(
-    { type, source: text(values.source) ?? 'cli', payload: payload as Record<string, never> },
-    idempotencyKey ? { idempotencyKey } : undefined,
-  );
-  process.stdout.write(`${JSON.stringify(created)}\n`);
-  return 0;
+  try {
+    const created = await client.sendEvent(
+      { type, source: text(values.source) ?? 'cli', payload: payload as Record<string, never> },
+      idempotencyKey ? { idempotencyKey } : undefined,
+    );
+    process.stdout.write(`${JSON.stringify(created)}\n`);
+    return 0;
+  } catch (error) {
+    throw apiFailure(error, config.apiUrl);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
 }

@@ -1,7 +1,8 @@
 /** `triggers serve`: one process running what its role says, until SIGINT/SIGTERM. */
 import { resolveSecrets } from '../config/secrets.js';
 import { startTriggers } from '../app.js';
-import { configFromFlags, flags } from './commands.js';
+import { configFromFlags, flags, settingName } from './commands.js';
+import { startFailure } from './failure.js';
 import { tuneHeap } from './heap.js';
 
 export async function serve(args: string[]): Promise<number> {
@@ -14,7 +15,14 @@ export async function serve(args: string[]): Promise<number> {
   });
   const { config, generated, file } = resolveSecrets(configFromFlags(values));
   tuneHeap();
-  const triggers = await startTriggers(config);
+  const triggers = await startTriggers(config).catch((error: unknown) => {
+    throw startFailure(error, config.database, settingName(values, 'database'), {
+      host: config.host,
+      port: config.port,
+      hostSetting: settingName(values, 'host'),
+      portSetting: settingName(values, 'port'),
+    });
+  });
   if (generated.length > 0) printFirstStart(triggers.url, config.apiKey, generated, file);
 
   await new Promise<void>((resolve) => {
