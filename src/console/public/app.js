@@ -63,8 +63,11 @@ async function render() {
   const entry = ROUTES[/** @type {keyof typeof ROUTES} */ (route.name)];
   for (const link of nav.querySelectorAll('a')) {
     const target = link.getAttribute('href')?.slice(2);
-    if (target === route.name || (route.name === 'event' && target === 'events')) link.setAttribute('aria-current', 'page');
-    else link.removeAttribute('aria-current');
+    if (target === route.name || (route.name === 'event' && target === 'events')) {
+      link.setAttribute('aria-current', 'page');
+      // On a phone the nav is one row that scrolls sideways: keep the current section in sight.
+      link.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+    } else link.removeAttribute('aria-current');
   }
   document.title = `${entry.title} · Triggers console`;
   try {
@@ -125,7 +128,11 @@ function showSignIn(notice) {
       'aria-hidden': 'true',
       tabindex: '-1',
     }),
-    field('API key', input, 'The TRIGGERS_API_KEY of this server: printed on its first start, and saved in data/secrets.json as zapier_api_key.'),
+    field(
+      'API key',
+      input,
+      'The TRIGGERS_API_KEY of this server: printed on its first start, and saved in data/secrets.json as zapier_api_key.',
+    ),
     error,
     button,
   );

@@ -139,7 +139,7 @@ export function mount(main, ctx) {
                       a.status_code ?? '',
                     ),
                     h('td', null, a.error ?? '—'),
-                    h('td', null, a.response ? h('code', null, a.response.slice(0, 300)) : '—'),
+                    h('td', { class: 'response' }, a.response ? h('code', null, a.response.slice(0, 300)) : '—'),
                   ),
                 ),
               ),
