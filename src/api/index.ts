@@ -9,7 +9,6 @@
  * `PUBLIC_ROUTES` in auth.ts, or mark a route `config: { public: true }`).
  */
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { ValidationError } from '../core/errors.js';
 import { receiverRoutes } from '../receiver/routes.js';
 import { authGuard, Authenticator, tokenRoutes } from './auth.js';
 import { ClaimMemory } from './claims.js';
@@ -18,10 +17,10 @@ import type { ApiContext, ApiDeps } from './context.js';
 import { deadLetterRoutes } from './deadLetters.js';
 import { deliveryRoutes } from './deliveries.js';
 import { installErrorHandling, RouteTable } from './errors.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from './jsonDepth.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { inboxRoutes } from './inbox.js';
+import { jsonBodyParser } from './jsonBody.js';
 import { keyRoutes } from './keys.js';
 import { metricsRoutes } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
@@ -55,23 +54,11 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, allowUnionTypes: true } },
   }) as unknown as FastifyInstance;
 
-  // JSON only (forms on /token are added in its own scope). An empty JSON body reads as no
-  // body, so `POST …/disable` with a JSON content-type and nothing else is fine.
+  // JSON only (forms on /token are added in its own scope); what the JSON parser refuses, and
+  // why, is in jsonBody.ts.
   app.removeContentTypeParser('text/plain');
-  const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = body as string;
-    if (text.length === 0 || (text.length < 64 && text.trim() === '')) {
-      done(null, undefined);
-      return;
-    }
-    if (nestsDeeperThan(text)) {
-      done(new ValidationError(`JSON body nests deeper than ${MAX_JSON_DEPTH} levels`, undefined, 'invalid_json'), undefined);
-      return;
-    }
-    json(request, text, done);
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(app));
 
   installErrorHandling(app, logger, new RouteTable());
   await registerOpenApi(app, { serverUrl: config.apiUrl });

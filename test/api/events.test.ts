@@ -165,7 +165,8 @@ describe('events', () => {
       headers: { 'content-type': 'application/json' },
     });
     assert.equal(proto.status, 400);
-    errorCode(proto);
+    assert.equal(errorCode(proto), 'invalid_json');
+    assert.match(proto.json.error.message, /"__proto__" and "constructor\.prototype" are not accepted/);
 
     for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'application/xml']) {
       const res = await server.request('POST', '/events', { raw: 'type=a', headers: { 'content-type': type } });
