@@ -4,6 +4,8 @@
  * `{ "error": { "code", "message" } }` with a 4xx/5xx status. Bad input is always a 4xx; only a
  * bug or a storage failure is a 5xx, and storage failures say when to retry.
  */
+import { maxHeaderSize, STATUS_CODES as HTTP_REASONS } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TriggersError, UnavailableError } from '../core/errors.js';
 import type { Logger } from '../observability/logger.js';
@@ -17,11 +19,24 @@ export const errorBody = (code: string, message: string): ErrorBody => ({ error:
 /** Fastify's own error codes for bad input, and what we call them. */
 const FASTIFY_CODES: Record<string, { status: number; code: string; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', message: 'Unsupported content-type; send application/json' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    message: 'Unsupported content-type; send application/json',
+  },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_request' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', message: 'Body is empty but content-type is application/json' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    status: 400,
+    code: 'invalid_json',
+    message: 'Body is empty but content-type is application/json',
+  },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', message: 'Body is not valid JSON' },
-  FST_ERR_BAD_URL: { status: 400, code: 'invalid_request', message: 'Malformed URL' },
+  FST_ERR_BAD_URL: {
+    status: 400,
+    code: 'invalid_url',
+    message: 'Malformed URL: the path has a % not followed by two hex digits, or escapes that are not UTF-8',
+  },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', message: 'A path segment is longer than 256 characters' },
   FST_ERR_ASYNC_CONSTRAINT: { status: 400, code: 'invalid_request' },
 };
 
@@ -101,6 +116,58 @@ export class RouteTable {
   }
 }
 
+/**
+ * Fastify's `frameworkErrors` option: what goes wrong before routing (a path that does not
+ * percent-decode, an over-long path segment), answered in our shape instead of fastify's.
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const mapped = classify(error);
+  sendError(reply, mapped.status, mapped.code, mapped.message);
+}
+
+/** What Node's HTTP parser refuses, by its error code. */
+function classifyClientError(error: Error & { code?: string; reason?: string }): Mapped {
+  if (error.code === 'HPE_HEADER_OVERFLOW') {
+    return {
+      status: 431,
+      code: 'headers_too_large',
+      message: `The request line and headers (the query string included) exceed ${maxHeaderSize} bytes`,
+    };
+  }
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return { status: 408, code: 'request_timeout', message: 'The request did not arrive in time' };
+  }
+  const reason = typeof error.reason === 'string' && error.reason !== '' ? ` (${error.reason})` : '';
+  return { status: 400, code: 'invalid_request', message: `Malformed HTTP request${reason}` };
+}
+
+/**
+ * Fastify's `clientErrorHandler` option: a request Node's HTTP parser refuses (a malformed
+ * request line, headers too large, Content-Length with Transfer-Encoding) never reaches fastify,
+ * so the answer is written on the raw socket — a complete HTTP/1.1 response with our JSON error
+ * body — and the connection closed, since the parser cannot find where the next request starts.
+ */
+export function clientErrorHandler(logger: Logger): (error: Error & { code?: string }, socket: Socket) => void {
+  return (error, socket) => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const mapped = classifyClientError(error);
+    logger.trace({ err: error }, 'client error');
+    // As Node does: answer only when no response on this connection has begun to be written.
+    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    if (socket.writable && !inFlight?.headersSent) {
+      const body = JSON.stringify(errorBody(mapped.code, mapped.message));
+      socket.write(
+        `HTTP/1.1 ${mapped.status} ${HTTP_REASONS[mapped.status] ?? ''}\r\n` +
+          'Content-Type: application/json; charset=utf-8\r\n' +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+          'Connection: close\r\n\r\n' +
+          body,
+      );
+    }
+    socket.destroy();
+  };
+}
+
 export function installErrorHandling(app: FastifyInstance, logger: Logger, routes: RouteTable): void {
   app.addHook('onRoute', (route) => {
     routes.add(route.method as string | string[], route.url);
@@ -118,10 +185,18 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger, route
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const path = (request.url.split('?')[0] ?? '/').slice(0, 200);
-    const allowed = routes.allowed(path).filter((method) => method !== request.method);
+    const methods = routes.allowed(path);
+    // The route exists for this method and its handler found nothing (a missing static file).
+    if (methods.includes(request.method)) return sendError(reply, 404, 'not_found', `Nothing at ${path}`);
+    const allowed = methods.filter((method) => method !== request.method);
     if (allowed.length > 0) {
       reply.header('allow', allowed.join(', '));
-      return sendError(reply, 405, 'method_not_allowed', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`);
+      return sendError(
+        reply,
+        405,
+        'method_not_allowed',
+        `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`,
+      );
     }
     return sendError(reply, 404, 'route_not_found', `No route ${request.method} ${path}`);
   });

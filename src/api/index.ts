@@ -16,7 +16,7 @@ import { consoleRoutes } from './console.js';
 import type { ApiContext, ApiDeps } from './context.js';
 import { deadLetterRoutes } from './deadLetters.js';
 import { deliveryRoutes } from './deliveries.js';
-import { installErrorHandling, RouteTable } from './errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling, RouteTable } from './errors.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { inboxRoutes } from './inbox.js';
@@ -48,6 +48,9 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
+    // Errors raised before routing, and requests Node's parser refuses, answer in our shape too.
+    frameworkErrors,
+    clientErrorHandler: clientErrorHandler(logger),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     // No type coercion: a number is never silently accepted as a string (query values are
     // converted explicitly, see query.ts).

@@ -1,12 +1,156 @@
 /**
- * The error contract at its edges: bodies that are JSON but that the API will not store,
- * compressed bodies. Each answer is checked as a client sees it: status,
- * `{ error: { code, message } }`, and nothing stored.
+ * The error contract at its edges: requests fastify or Node refuse before any route runs, bodies
+ * that are JSON but that the API will not store, compressed bodies, missing static files. Each
+ * answer is checked as a client sees it: status, `{ error: { code, message } }`, and nothing
+ * stored.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { errorCode, startTestServer, type TestServer } from './helpers.js';
+
+interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read response bodies loosely
+  json: any;
+  /** The server closed the connection after answering. */
+  closed: boolean;
+}
+
+/** Writes `data` on a fresh TCP connection and reads one HTTP response (until close or 2 s). */
+function rawRequest(url: string, data: string): Promise<RawAnswer> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    let closed = false;
+    const finish = () => {
+      clearTimeout(timer);
+      const [head = '', body = ''] = text.split('\r\n\r\n');
+      const [statusLine = '', ...lines] = head.split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(body);
+      } catch {
+        json = undefined;
+      }
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, json, closed });
+      socket.destroy();
+    };
+    const timer = setTimeout(finish, 2_000);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    socket.on('end', () => {
+      closed = true;
+      finish();
+    });
+    socket.on('close', () => {
+      closed = true;
+      finish();
+    });
+    socket.on('error', reject);
+    socket.write(data);
+  });
+}
+
+const rawError = (answer: RawAnswer): string => {
+  assert.equal(typeof answer.json?.error?.message, 'string', JSON.stringify(answer.json));
+  return answer.json.error.code;
+};
+
+describe('HTTP contract: errors before routing', () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startTestServer();
+  });
+  after(() => server.close());
+
+  it('answers paths that do not percent-decode with 400 invalid_url, in our shape', async () => {
+    for (const path of ['/events/%', '/%', '/inbox/%/ack', '/events/%zz', '/events/%ff']) {
+      for (const method of ['GET', 'POST']) {
+        const res = await server.request(method, path);
+        assert.equal(res.status, 400, `${method} ${path}: ${res.text}`);
+        assert.equal(errorCode(res), 'invalid_url', `${method} ${path}`);
+        assert.deepEqual(Object.keys(res.json), ['error']);
+        assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+      }
+    }
+    // Without credentials too: the answer does not wait for the auth guard.
+    assert.equal(errorCode(await server.request('GET', '/events/%', { auth: false })), 'invalid_url');
+  });
+
+  it('answers a path segment longer than 256 characters with 414 uri_too_long', async () => {
+    const res = await server.request('GET', `/events/${'a'.repeat(300)}`);
+    assert.equal(res.status, 414);
+    assert.equal(errorCode(res), 'uri_too_long');
+  });
+
+  it('answers oversized headers or a ~20 KB query string with 431 headers_too_large', async () => {
+    const query = await server.request('GET', `/events?x=${'a'.repeat(20_000)}`);
+    assert.equal(query.status, 431);
+    assert.equal(errorCode(query), 'headers_too_large');
+    assert.deepEqual(Object.keys(query.json), ['error']);
+    const header = await server.request('GET', '/events', { headers: { 'x-big': 'x'.repeat(20_000) } });
+    assert.equal(header.status, 431);
+    assert.equal(errorCode(header), 'headers_too_large');
+  });
+
+  it('answers a malformed request line with a well-formed 400 invalid_request, and closes', async () => {
+    const requests = [
+      'GARBAGE\r\n\r\n',
+      'GET /health HTTP/9\r\n\r\n',
+      'GET /health HTTP/1.1\r\nBad Header\r\n\r\n',
+      'POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n',
+    ];
+    for (const line of requests) {
+      const answer = await rawRequest(server.url, line);
+      assert.equal(answer.status, 400, JSON.stringify(line));
+      assert.equal(rawError(answer), 'invalid_request');
+      assert.match(answer.headers['content-type'] ?? '', /^application\/json/);
+      assert.equal(Number(answer.headers['content-length']), Buffer.byteLength(JSON.stringify(answer.json)));
+      assert.equal(answer.headers.connection, 'close');
+      assert.ok(answer.closed);
+    }
+  });
+
+  it('refuses Content-Length with Transfer-Encoding (request smuggling) with 400, storing nothing', async () => {
+    const before = (await server.request('GET', '/events?limit=1000')).json.data.length;
+    const body = '{"type":"a.b","source":"s","payload":{}}';
+    const answer = await rawRequest(
+      server.url,
+      `POST /events HTTP/1.1\r\nHost: x\r\nX-API-Key: ${server.apiKey}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\nTransfer-Encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+    );
+    assert.equal(answer.status, 400);
+    assert.equal(rawError(answer), 'invalid_request');
+    assert.match(answer.json.error.message, /Transfer-Encoding/);
+    assert.equal((await server.request('GET', '/events?limit=1000')).json.data.length, before);
+    assert.equal((await server.request('GET', '/health', { auth: false })).status, 200);
+  });
+
+  it('answers a missing static file with 404 not_found, for GET and HEAD', async () => {
+    const missing = await server.request('GET', '/docs/static/nope.js', { auth: false });
+    assert.equal(missing.status, 404);
+    assert.equal(errorCode(missing), 'not_found');
+    assert.equal(missing.headers.get('allow'), null);
+    const head = await server.request('HEAD', '/docs/static/nope.js', { auth: false });
+    assert.equal(head.status, 404);
+    assert.equal((await server.request('GET', '/docs/static/index.css', { auth: false })).status, 200);
+    // A known path with another method is still a 405 that lists what is allowed.
+    const wrong = await server.request('PUT', '/events');
+    assert.equal(wrong.status, 405);
+    assert.match(wrong.headers.get('allow') ?? '', /GET/);
+  });
+});
 
 describe('HTTP contract: JSON bodies the API will not store', () => {
   let server: TestServer;
