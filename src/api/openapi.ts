@@ -28,6 +28,85 @@ export const API_TAGS = [
   { name: 'operations', description: 'Health, metrics, this document.' },
 ];
 
+/**
+ * Each operation's `operationId` (what generated clients name their methods), by method and
+ * OpenAPI path. Stable: a client's method names must not change when routes are reordered. A
+ * route missing here (or setting `schema.operationId` itself) still gets one from `derivedId`.
+ */
+const OPERATION_IDS: Record<string, string> = {
+  'GET /openapi.json': 'getOpenApiDocument',
+  'GET /health': 'getHealth',
+  'GET /metrics': 'getMetrics',
+  'GET /metrics/summary': 'getMetricsSummary',
+  'POST /token': 'createToken',
+  'POST /keys': 'createApiKey',
+  'GET /keys': 'listApiKeys',
+  'DELETE /keys/{id}': 'revokeApiKey',
+  'POST /events': 'createEvent',
+  'POST /events/batch': 'createEventBatch',
+  'GET /events': 'listEvents',
+  'GET /events/export': 'exportEvents',
+  'GET /events/{id}': 'getEvent',
+  'DELETE /events/{id}': 'deleteEvent',
+  'GET /inbox': 'listInbox',
+  'POST /inbox/{id}/ack': 'ackInboxEvent',
+  'POST /inbox/claim': 'claimDeliveries',
+  'POST /deliveries/{delivery_id}/ack': 'ackDelivery',
+  'POST /deliveries/{delivery_id}/nack': 'nackDelivery',
+  'POST /deliveries/settle': 'settleDeliveries',
+  'POST /deliveries/{delivery_id}/replay': 'replayDelivery',
+  'POST /subscriptions': 'createSubscription',
+  'GET /subscriptions': 'listSubscriptions',
+  'GET /subscriptions/{id}': 'getSubscription',
+  'PATCH /subscriptions/{id}': 'updateSubscription',
+  'DELETE /subscriptions/{id}': 'deleteSubscription',
+  'POST /subscriptions/{id}/disable': 'disableSubscription',
+  'POST /subscriptions/{id}/enable': 'enableSubscription',
+  'POST /subscriptions/{id}/rotate-secret': 'rotateSubscriptionSecret',
+  'GET /dead-letters': 'listDeadLetters',
+  'POST /dead-letters/replay': 'replayDeadLetters',
+  'POST /receiver/{name}': 'receiveWebhook',
+  'GET /receivers': 'listReceivers',
+  'GET /receivers/{name}/requests': 'listReceiverRequests',
+  'DELETE /receivers/{name}/requests': 'clearReceiverRequests',
+  'GET /receivers/{name}/requests/{id}': 'getReceiverRequest',
+  'GET /receiver-requests': 'listAllReceiverRequests',
+  'PUT /receivers/{name}/secret': 'setReceiverSecret',
+  'DELETE /receivers/{name}/secret': 'deleteReceiverSecret',
+  'POST /receivers/verify': 'verifyReceiverSignature',
+  'GET /console/stream': 'streamConsoleFeed',
+};
+
+const pascal = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
+
+/** `POST /foo-bar/{id}/baz` → `postFooBarByIdBaz`: readable enough, and unique per method and path. */
+export function derivedId(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter((segment) => segment !== '')
+    .flatMap((segment) => {
+      const param = /^\{(.+)\}$/.exec(segment);
+      const parts = (param ? (param[1] as string) : segment).split(/[^A-Za-z0-9]+/).filter((part) => part !== '');
+      return param ? ['by', ...parts] : parts;
+    });
+  return method.toLowerCase() + words.map((word) => pascal(word.toLowerCase())).join('');
+}
+
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** Gives every operation of the document an `operationId`; ids already set are kept. */
+export function addOperationIds<T extends { paths?: Record<string, Record<string, unknown> | undefined> }>(document: T): T {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const method of METHODS) {
+      const operation = item?.[method] as { operationId?: string } | undefined;
+      if (operation && !operation.operationId) {
+        operation.operationId = OPERATION_IDS[`${method.toUpperCase()} ${path}`] ?? derivedId(method, path);
+      }
+    }
+  }
+  return document;
+}
+
 export async function registerOpenApi(app: FastifyInstance, options: { serverUrl?: string } = {}): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -49,6 +128,10 @@ export async function registerOpenApi(app: FastifyInstance, options: { serverUrl
       },
       security: [{ bearerAuth: [] }, { apiKey: [] }],
     },
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? addOperationIds(document.openapiObject as Parameters<typeof addOperationIds>[0])
+        : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { deepLinking: true } });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { buildApi } from '../../src/api/index.js';
+import { addOperationIds, derivedId } from '../../src/api/openapi.js';
 import { UnavailableError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
@@ -91,6 +92,41 @@ describe('operations', () => {
     assert.ok(doc.paths['/events'].post.requestBody.content['application/json'].schema.properties.payload);
     const docs = await server.request('GET', '/docs', { auth: false });
     assert.equal(docs.status, 200);
+  });
+
+  it('gives every operation a unique, stable camelCase operationId', async () => {
+    const doc = (await server.request('GET', '/openapi.json', { auth: false })).json;
+    const ids = new Map<string, string>();
+    for (const [path, item] of Object.entries<Record<string, { operationId?: string }>>(doc.paths)) {
+      for (const [method, operation] of Object.entries(item)) {
+        const id = operation.operationId;
+        assert.ok(id, `${method.toUpperCase()} ${path} has no operationId`);
+        assert.match(id, /^[a-z][A-Za-z0-9]*$/, `${method} ${path}: ${id}`);
+        assert.ok(!ids.has(id), `${id} names both ${ids.get(id)} and ${method} ${path}`);
+        ids.set(id, `${method} ${path}`);
+      }
+    }
+    assert.ok(ids.size >= 26);
+    // Client method names: fixed, readable, the same in every build.
+    assert.equal(doc.paths['/events'].post.operationId, 'createEvent');
+    assert.equal(doc.paths['/events'].get.operationId, 'listEvents');
+    assert.equal(doc.paths['/events/{id}'].get.operationId, 'getEvent');
+    assert.equal(doc.paths['/inbox'].get.operationId, 'listInbox');
+    assert.equal(doc.paths['/inbox/{id}/ack'].post.operationId, 'ackInboxEvent');
+    assert.equal(doc.paths['/subscriptions/{id}/rotate-secret'].post.operationId, 'rotateSubscriptionSecret');
+    assert.equal(doc.paths['/token'].post.operationId, 'createToken');
+  });
+
+  it('derives an operationId for a route without a given one', () => {
+    assert.equal(derivedId('post', '/foo-bar/{item_id}/baz'), 'postFooBarByItemIdBaz');
+    assert.equal(derivedId('GET', '/things'), 'getThings');
+    const doc = addOperationIds({
+      paths: { '/things': { get: {}, post: { operationId: 'makeThing' } }, '/events': { post: {} } },
+    });
+    assert.deepEqual(doc.paths, {
+      '/things': { get: { operationId: 'getThings' }, post: { operationId: 'makeThing' } },
+      '/events': { post: { operationId: 'createEvent' } },
+    });
   });
 
   it('answers unknown routes with 404 JSON and wrong methods with 405', async () => {
