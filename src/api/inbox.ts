@@ -107,8 +107,22 @@ interface ClaimBody {
   wait?: number | string;
 }
 
+/**
+ * Where the inbox's `Link` header points: TRIGGERS_API_URL when it was set, else nowhere but the
+ * path (a relative reference, which RFC 8288 allows). Never the request's `Host` header: a client
+ * that follows the link would carry its API key to whatever host the request named.
+ * `config.apiUrl` is always filled in; when it is only the listen address (the value config.ts
+ * derives when TRIGGERS_API_URL is unset) it names no public origin.
+ */
+export function inboxLinkBase(config: Pick<ApiContext['config'], 'apiUrl' | 'host' | 'port'>): string {
+  const { apiUrl, host, port } = config;
+  const listenAddress = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return apiUrl === listenAddress ? '' : apiUrl;
+}
+
 export async function inboxRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { store, metrics, clock, claims } = ctx;
+  const linkBase = inboxLinkBase(ctx.config);
   const waiters = new Waiters(store);
   app.addHook('preClose', (done) => {
     waiters.close();
@@ -166,7 +180,7 @@ export async function inboxRoutes(app: FastifyInstance, ctx: ApiContext): Promis
         if (type) next.set('type', type);
         next.set('cursor', page.next_cursor);
         reply.header('x-next-cursor', page.next_cursor);
-        reply.header('link', `<${request.protocol}://${request.host}/inbox?${next.toString()}>; rel="next"`);
+        reply.header('link', `<${linkBase}/inbox?${next.toString()}>; rel="next"`);
       }
       return page.items.map(inboxItem);
     },

@@ -33,9 +33,10 @@ describe('inbox', () => {
     const cursor = first.headers.get('x-next-cursor');
     assert.ok(cursor);
     const link = first.headers.get('link') ?? '';
-    const match = /^<([^>]+)>; rel="next"$/.exec(link);
+    // No TRIGGERS_API_URL here: a relative reference, resolved against the request's URL.
+    const match = /^<(\/inbox\?[^>]+)>; rel="next"$/.exec(link);
     assert.ok(match, link);
-    const next = await fetch(match[1] as string, { headers: { 'x-api-key': server.apiKey } });
+    const next = await fetch(new URL(match[1] as string, server.url), { headers: { 'x-api-key': server.apiKey } });
     const nextIds = ((await next.json()) as { id: string }[]).map((e) => e.id);
     assert.deepEqual(nextIds, ids.slice(2, 4));
     const last = await server.request('GET', `/inbox?subscription=paging&limit=2&cursor=${encodeURIComponent(next.headers.get('x-next-cursor') ?? '')}`);
@@ -43,6 +44,33 @@ describe('inbox', () => {
     assert.equal(last.headers.get('x-next-cursor'), null);
     const desc = await server.request('GET', '/inbox?subscription=paging&order=desc&limit=1');
     assert.equal(desc.json[0].id, ids[4]);
+  });
+
+  it("never builds the Link header from the request's Host header", async () => {
+    await subscription('hosted', ['host.*']);
+    await sendEvent(server, { type: 'host.one' });
+    await sendEvent(server, { type: 'host.two' });
+    const { port } = new URL(server.url);
+    const headers = await new Promise<Record<string, string | string[] | undefined>>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/inbox?subscription=hosted&limit=1',
+          headers: { host: 'evil.example', 'x-api-key': server.apiKey },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.headers));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    const link = String(headers.link);
+    assert.ok(!link.includes('evil.example'), link);
+    assert.match(link, /^<\/inbox\?subscription=hosted&limit=1&order=asc&cursor=[^>]+>; rel="next"$/);
+    assert.ok(headers['x-next-cursor']);
   });
 
   it('filters by type', async () => {
@@ -160,6 +188,25 @@ describe('inbox', () => {
       const bad = await server.request('POST', '/inbox/claim', { body });
       assert.equal(bad.status, 400, JSON.stringify(body));
       errorCode(bad);
+    }
+  });
+});
+
+describe('inbox Link header with TRIGGERS_API_URL set', () => {
+  it('points at the configured public URL, whatever the Host header says', async () => {
+    const server = await startTestServer({ TRIGGERS_API_URL: 'https://api.example.com/triggers/' });
+    try {
+      await sendEvent(server, { type: 'linked.one' });
+      await sendEvent(server, { type: 'linked.two' });
+      const res = await server.request('GET', '/inbox?limit=1', { headers: { 'x-forwarded-host': 'evil.example' } });
+      const cursor = res.headers.get('x-next-cursor') ?? '';
+      assert.ok(cursor);
+      assert.equal(
+        res.headers.get('link'),
+        `<https://api.example.com/triggers/inbox?subscription=default&limit=1&order=asc&cursor=${encodeURIComponent(cursor)}>; rel="next"`,
+      );
+    } finally {
+      await server.close();
     }
   });
 });
