@@ -1,7 +1,8 @@
 /**
  * The one place errors become responses. Whatever goes wrong — a TriggersError thrown on
- * purpose, fastify rejecting a body, a route nobody registered — the client gets
- * `{ "error": { "code", "message" } }` with a 4xx/5xx status. Bad input is always a 4xx; only a
+ * purpose, fastify rejecting a body, a route nobody registered, a request that never reached
+ * the router (`frameworkErrors`) or that Node's HTTP parser refused (`clientErrorHandler`) — the
+ * client gets `{ "error": { "code", "message" } }` with a 4xx/5xx status. Bad input is always a 4xx; only a
  * bug or a storage failure is a 5xx, and storage failures say when to retry.
  */
 import { maxHeaderSize, STATUS_CODES as HTTP_REASONS } from 'node:http';
