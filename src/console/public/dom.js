@@ -50,6 +50,20 @@ export function time(iso) {
   return h('time', { datetime: iso, title: iso }, fmtTime(iso));
 }
 
+/**
+ * A URL in code type that a narrow column breaks after a `/`, `?` or `&` rather than anywhere
+ * (`127.0.0.1:80` / `80/receiver`), and mid-word only when a part is longer than the line.
+ * @param {string} url
+ */
+export function urlCode(url) {
+  const parts = url.split(/(?<=[/?&])/);
+  return h(
+    'code',
+    { class: 'url' },
+    parts.flatMap((part, i) => (i ? [h('wbr'), part] : [part])),
+  );
+}
+
 /** @param {number | null | undefined} n @param {number} [digits] */
 export function fmtNumber(n, digits = 0) {
   if (n === null || n === undefined || Number.isNaN(n)) return '—';

@@ -102,7 +102,9 @@ export function mount(main, ctx) {
         width,
         height: 170,
         cursor: { drag: { x: false, y: false } },
-        legend: { show: spec.series.length > 1 },
+        // Names and colours only: the values under the cursor read "--" until one hovers, and the
+        // latest values are in the caption.
+        legend: { show: spec.series.length > 1, live: false },
         scales: {
           x: { time: true },
           y: { range: (_u, _min, max) => [0, Math.max(max ?? 0, spec.unit === '/s' ? 1 : 10) * 1.1] },

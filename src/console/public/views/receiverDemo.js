@@ -11,7 +11,7 @@
  * secrets are there, the user chooses which one the receiver verifies with. Nothing changes
  * until then.
  */
-import { h, message, replace, section, toast } from '../dom.js';
+import { h, message, replace, section, toast, urlCode } from '../dom.js';
 
 export const DEMO = { subscription: 'receiver-demo', name: 'demo' };
 
@@ -115,7 +115,7 @@ export function demoCard(api, live, onConnected) {
       h('code', null, sub.id),
       created ? '' : sharing > 1 ? ` (and ${sharing - 1} more with the same secret), already there,` : ', already there,',
       ` which delivers ${everything ? 'every event' : `events of type ${types(sub)}`} to `,
-      h('code', null, sub.url),
+      urlCode(sub.url),
       '; the receiver verifies with its secret. ',
       h('a', { href: '#/send' }, everything ? 'Send an event' : 'Send an event of a matching type'),
       '.',

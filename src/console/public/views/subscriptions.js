@@ -7,7 +7,21 @@
  * schedule, ordered) is set on create and edit, checked here with the API's rules before it is
  * sent, and summed up under each subscription's target.
  */
-import { badge, field, fieldError, fmtNumber, h, message, onSubmit, replace, section, time, toast } from '../dom.js';
+import {
+  badge,
+  field,
+  fieldError,
+  fmtNumber,
+  fmtTime,
+  h,
+  message,
+  onSubmit,
+  replace,
+  section,
+  time,
+  toast,
+  urlCode,
+} from '../dom.js';
 
 /** @param {string} text */
 const parseTypes = (text) => text.split(/[\s,]+/).filter(Boolean);
@@ -118,7 +132,6 @@ function deliveryControls(s) {
   headers.style.minHeight = '4.5rem';
   const ordered = /** @type {HTMLInputElement} */ (h('input', { name: 'ordered', type: 'checkbox' }));
   ordered.checked = s?.ordered === true;
-  ordered.style.width = 'auto';
 
   const byField = /** @type {Record<string, HTMLElement>} */ ({
     rate_limit: rate,
@@ -339,7 +352,7 @@ export function mount(main, ctx) {
         h(
           'td',
           null,
-          s.url ? h('code', null, s.url) : h('span', { class: 'muted' }, 'inbox (pull)'),
+          s.url ? urlCode(s.url) : h('span', { class: 'muted' }, 'inbox (pull)'),
           deliverySummary(s) ? h('div', { class: 'muted', 'data-delivery': s.id }, deliverySummary(s)) : null,
         ),
         h('td', null, h('code', null, s.event_types.join(', '))),
@@ -397,7 +410,7 @@ export function mount(main, ctx) {
               ? h(
                   'div',
                   { class: 'muted' },
-                  `Previous secret still signing until ${s.previous_secrets.map((p) => p.expires_at).join(', ')}`,
+                  `Previous secret still signing until ${s.previous_secrets.map((p) => fmtTime(p.expires_at)).join(', ')}`,
                 )
               : null,
           ),
