@@ -31,12 +31,25 @@ export interface AttemptReport {
 
 const reportProperties = {
   lease_token: { type: ['string', 'null'], maxLength: 256, description: 'From the claim.' },
-  subscription_id: { type: 'string', maxLength: 128, description: "From the claim: the server applies that subscription's retry schedule." },
+  subscription_id: {
+    type: 'string',
+    maxLength: 128,
+    description: "From the claim: the server applies that subscription's retry schedule.",
+  },
   retry_index: { type: 'integer', minimum: 0, maximum: 1000, description: 'From the claim.' },
-  status_code: { type: ['integer', 'null'], minimum: 100, maximum: 599, description: 'null: no response (timeout, connection error).' },
+  status_code: {
+    type: ['integer', 'null'],
+    minimum: 100,
+    maximum: 599,
+    description: 'null: no response (timeout, connection error).',
+  },
   error: { type: ['string', 'null'], description: `Capped at ${ERROR_MAX} characters.` },
   duration_ms: { type: 'number', minimum: 0, maximum: 86_400_000 },
-  retry_after: { type: ['number', 'null'], minimum: 0, description: "The endpoint's Retry-After, seconds (clamped to 1 s–24 h)." },
+  retry_after: {
+    type: ['number', 'null'],
+    minimum: 0,
+    description: "The endpoint's Retry-After, seconds (clamped to 1 s–24 h).",
+  },
   response: { type: ['string', 'null'], description: `Response excerpt, capped at ${RESPONSE_MAX} characters.` },
 } as const;
 
@@ -44,8 +57,13 @@ const settledSchema = {
   type: 'object',
   properties: {
     delivery_id: { type: 'string' },
-    status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
-    next_attempt_at: { type: ['string', 'null'], format: 'date-time' },
+    status: {
+      type: ['string', 'null'],
+      enum: ['pending', 'delivered', 'failed', null],
+      description:
+        'Applied: the status it now has. Not applied: the status it has (unchanged); null when there is no such delivery.',
+    },
+    next_attempt_at: { type: ['string', 'null'], format: 'date-time', description: 'Applied retries: when it is due again.' },
     applied: { type: 'boolean', description: 'false: the lease was lost or the delivery already settled; nothing changed.' },
   },
 } as const;
@@ -90,7 +108,12 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
       response: cap(report.response, RESPONSE_MAX),
     };
     if (forceDelivered) {
-      return { delivery_id: deliveryId, lease_token: report.lease_token ?? null, attempt: made ? attempt : null, outcome: { kind: 'delivered' } };
+      return {
+        delivery_id: deliveryId,
+        lease_token: report.lease_token ?? null,
+        attempt: made ? attempt : null,
+        outcome: { kind: 'delivered' },
+      };
     }
     const retryIndex = report.retry_index ?? claims.get(deliveryId)?.retry_index ?? 0;
     const retryAfterMs = report.retry_after === null || report.retry_after === undefined ? null : report.retry_after * 1000;
@@ -131,19 +154,30 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
     }
   }
 
+  /** Settles, and reports each delivery's state: as changed when applied, as found when not. */
   async function apply(settlements: Settlement[], now: EpochMs) {
     const results = await store.settle(settlements);
     return settlements.map((settlement, i) => {
-      const applied = results[i]?.applied ?? false;
-      if (applied) count(settlement, now);
+      const result = results[i];
       const outcome = settlement.outcome;
-      return {
-        delivery_id: settlement.delivery_id,
-        status: statusOf(outcome),
-        next_attempt_at: outcome.kind === 'retry' ? isoOrNull(outcome.next_attempt_at) : null,
-        applied,
-      };
+      if (result?.applied) {
+        count(settlement, now);
+        return {
+          delivery_id: settlement.delivery_id,
+          status: statusOf(outcome),
+          next_attempt_at: outcome.kind === 'retry' ? isoOrNull(outcome.next_attempt_at) : null,
+          applied: true,
+        };
+      }
+      return { delivery_id: settlement.delivery_id, status: result?.found ?? null, next_attempt_at: null, applied: false };
     });
+  }
+
+  /** One settlement through the single-delivery routes: 404 when there is no such delivery. */
+  async function applyOne(settlement: Settlement, now: EpochMs) {
+    const [result] = await apply([settlement], now);
+    if (result?.status === null) throw new NotFoundError('delivery', settlement.delivery_id);
+    return result;
   }
 
   const deliveryParams = idParamSchema('delivery_id', 'Delivery id (from the claim)');
@@ -160,14 +194,13 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
           'except that a still-pending delivery is marked delivered all the same.',
         params: deliveryParams,
         body: { type: 'object', properties: reportProperties },
-        response: { 200: settledSchema, ...commonErrors(415) },
+        response: { 200: settledSchema, ...commonErrors(404, 415) },
       },
     },
     async (request) => {
       const id = idParam(request.params.delivery_id, 'delivery_id');
       const now = clock();
-      const [result] = await apply([settlementFor(id, request.body, true, now)], now);
-      return result;
+      return applyOne(settlementFor(id, request.body, true, now), now);
     },
   );
 
@@ -183,15 +216,14 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
           'until the schedule is used up. A 2xx `status_code` counts as delivered.',
         params: deliveryParams,
         body: { type: 'object', required: ['lease_token'], properties: reportProperties },
-        response: { 200: settledSchema, ...commonErrors(415) },
+        response: { 200: settledSchema, ...commonErrors(404, 415) },
       },
     },
     async (request) => {
       const id = idParam(request.params.delivery_id, 'delivery_id');
       await loadSchedules([subscriptionOf(id, request.body)]);
       const now = clock();
-      const [result] = await apply([settlementFor(id, request.body, false, now)], now);
-      return result;
+      return applyOne(settlementFor(id, request.body, false, now), now);
     },
   );
 

@@ -169,7 +169,8 @@ export interface SettleInput extends AttemptReportInput {
 
 export interface SettledDelivery {
   delivery_id: string;
-  status: DeliveryStatus;
+  /** Applied: the status it now has; not applied: the status it has; null: no such delivery. */
+  status: DeliveryStatus | null;
   next_attempt_at: string | null;
   /** false: the lease was lost or the delivery was already settled; nothing changed. */
   applied: boolean;

@@ -196,6 +196,8 @@ export interface SettleResult {
   delivery_id: string;
   /** false when the lease was lost (another consumer holds it) or the delivery was already settled. */
   applied: boolean;
+  /** When not applied: the delivery's status as found, null when there is no such delivery. */
+  found?: DeliveryStatus | null;
 }
 
 /** How long an Idempotency-Key answers with its first response; after that it is a new key. */

@@ -19,7 +19,9 @@ describe('deliveries: nack, settle, dead letters', () => {
 
   /** A fresh subscription with one event queued and claimed. */
   async function claimOne(subscription: string): Promise<Claimed> {
-    const created = await server.request('POST', '/subscriptions', { body: { id: subscription, event_types: [`${subscription}.*`] } });
+    const created = await server.request('POST', '/subscriptions', {
+      body: { id: subscription, event_types: [`${subscription}.*`] },
+    });
     assert.equal(created.status, 201, created.text);
     await sendEvent(server, { type: `${subscription}.happened` });
     const res = await server.request('POST', '/inbox/claim', { body: { subscription } });
@@ -31,7 +33,14 @@ describe('deliveries: nack, settle, dead letters', () => {
     const claimed = await claimOne('retry5xx');
     const before = Date.now();
     const res = await server.request('POST', `/deliveries/${claimed.delivery_id}/nack`, {
-      body: { lease_token: claimed.lease_token, retry_index: 0, status_code: 500, error: 'HTTP 500', duration_ms: 30, response: 'oops' },
+      body: {
+        lease_token: claimed.lease_token,
+        retry_index: 0,
+        status_code: 500,
+        error: 'HTTP 500',
+        duration_ms: 30,
+        response: 'oops',
+      },
     });
     assert.equal(res.status, 200);
     assert.equal(res.json.applied, true);
@@ -137,7 +146,9 @@ describe('deliveries: nack, settle, dead letters', () => {
 
   it('lists dead letters with their events and replays them one by one and in bulk', async () => {
     const one = await claimOne('deadone');
-    await server.request('POST', `/deliveries/${one.delivery_id}/nack`, { body: { lease_token: one.lease_token, retry_index: 0, status_code: 422 } });
+    await server.request('POST', `/deliveries/${one.delivery_id}/nack`, {
+      body: { lease_token: one.lease_token, retry_index: 0, status_code: 422 },
+    });
     const listed = await server.request('GET', '/dead-letters?subscription=deadone');
     assert.equal(listed.status, 200);
     assert.equal(listed.json.data.length, 1);
@@ -157,11 +168,51 @@ describe('deliveries: nack, settle, dead letters', () => {
     errorCode(missing);
 
     const two = await claimOne('deadbulk');
-    await server.request('POST', `/deliveries/${two.delivery_id}/nack`, { body: { lease_token: two.lease_token, retry_index: 0, status_code: 400 } });
+    await server.request('POST', `/deliveries/${two.delivery_id}/nack`, {
+      body: { lease_token: two.lease_token, retry_index: 0, status_code: 400 },
+    });
     const bulk = await server.request('POST', '/dead-letters/replay', { body: { subscription: 'deadbulk' } });
     assert.deepEqual(bulk.json, { replayed: 1 });
     const empty = await server.request('POST', '/dead-letters/replay', { body: { subscription: 'deadbulk' } });
     assert.deepEqual(empty.json, { replayed: 0 });
+  });
+
+  it('reports what a settlement that did not apply found, and 404 for a delivery that does not exist', async () => {
+    const claimed = await claimOne('asfound');
+    const body = { lease_token: claimed.lease_token, retry_index: 0, status_code: 500 };
+    const first = await server.request('POST', `/deliveries/${claimed.delivery_id}/nack`, { body });
+    assert.equal(first.json.applied, true);
+    const again = await server.request('POST', `/deliveries/${claimed.delivery_id}/nack`, { body });
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.json, { delivery_id: claimed.delivery_id, status: 'pending', next_attempt_at: null, applied: false });
+    const event = await server.request('GET', `/events/${claimed.event.id}`);
+    const stored = event.json.deliveries.find((d: { subscription_id: string }) => d.subscription_id === 'asfound');
+    assert.equal(stored.next_attempt_at, first.json.next_attempt_at, 'the second nack moved nothing');
+    assert.equal(stored.attempts.length, 1);
+
+    const acked = await server.request('POST', `/deliveries/${claimed.delivery_id}/ack`, { body: {} });
+    assert.equal(acked.json.applied, true);
+    const twice = await server.request('POST', `/deliveries/${claimed.delivery_id}/ack`, { body: {} });
+    assert.deepEqual(twice.json, {
+      delivery_id: claimed.delivery_id,
+      status: 'delivered',
+      next_attempt_at: null,
+      applied: false,
+    });
+    const lateNack = await server.request('POST', `/deliveries/${claimed.delivery_id}/nack`, { body });
+    assert.equal(lateNack.json.status, 'delivered');
+
+    for (const route of ['ack', 'nack']) {
+      const missing = await server.request('POST', `/deliveries/99999999/${route}`, {
+        body: { lease_token: 'x', status_code: 500 },
+      });
+      assert.equal(missing.status, 404, route);
+      assert.equal(errorCode(missing), 'not_found');
+    }
+    const batch = await server.request('POST', '/deliveries/settle', {
+      body: { results: [{ delivery_id: '99999999', lease_token: 'x', status_code: 200 }] },
+    });
+    assert.deepEqual(batch.json.results, [{ delivery_id: '99999999', status: null, next_attempt_at: null, applied: false }]);
   });
 
   it('ignores a nack with a wrong lease token, and validates nack bodies', async () => {
@@ -171,7 +222,15 @@ describe('deliveries: nack, settle, dead letters', () => {
     });
     assert.equal(res.status, 200);
     assert.equal(res.json.applied, false);
-    for (const body of [{}, { lease_token: 5 }, { lease_token: 'x', status_code: 99 }, { lease_token: 'x', retry_index: -1 }, { lease_token: 'x', status_code: '500' }]) {
+    assert.equal(res.json.status, 'pending', 'the status it has, not the one the nack would have given');
+    assert.equal(res.json.next_attempt_at, null);
+    for (const body of [
+      {},
+      { lease_token: 5 },
+      { lease_token: 'x', status_code: 99 },
+      { lease_token: 'x', retry_index: -1 },
+      { lease_token: 'x', status_code: '500' },
+    ]) {
       const bad = await server.request('POST', `/deliveries/${claimed.delivery_id}/nack`, { body });
       assert.equal(bad.status, 400, JSON.stringify(body));
     }

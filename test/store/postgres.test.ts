@@ -172,7 +172,7 @@ describe('PostgreSQL store', () => {
     const late = await first.settle([
       { delivery_id: held.delivery_id, lease_token: held.lease_token, attempt: null, outcome: { kind: 'dead' } },
     ]);
-    assert.deepEqual(late, [{ delivery_id: held.delivery_id, applied: false }]);
+    assert.deepEqual(late, [{ delivery_id: held.delivery_id, applied: false, found: 'pending' }]);
     const current = await second.settle([
       {
         delivery_id: taken.delivery_id,

@@ -97,7 +97,7 @@ export function inboxTests(open: OpenStore): void {
       const failed = await append(ctx);
       const claim = await claimOne(ctx, 'a');
       assert.equal(await store.ackEvent('a', leased.id), 'acked');
-      assert.deepEqual(await store.settle([dead(ctx, claim)]), [{ delivery_id: claim.delivery_id, applied: false }]);
+      assert.deepEqual(await store.settle([dead(ctx, claim)]), [{ delivery_id: claim.delivery_id, applied: false, found: 'delivered' }]);
       await store.settle([dead(ctx, await claimOne(ctx, 'a'))]);
       assert.equal((await store.getEvent(failed.id))?.status, 'failed');
       assert.equal(await store.ackEvent('a', failed.id), 'acked');

@@ -101,7 +101,7 @@ export function leasingTests(open: OpenStore): void {
       assert.equal(delivery.last_status_code, 200);
       assert.deepEqual(delivery.attempts, [{ n: 1, at: clock.now, duration_ms: 12, status_code: 200, error: null, response: 'answer 200' }]);
       assert.equal((await store.listInbox({ subscription_id: 'a', limit: 10 })).items.length, 0);
-      assert.deepEqual(await store.settle([delivered(ctx, claim)]), [{ delivery_id: claim.delivery_id, applied: false }]);
+      assert.deepEqual(await store.settle([delivered(ctx, claim)]), [{ delivery_id: claim.delivery_id, applied: false, found: 'delivered' }]);
       assert.equal((await deliveryOf(ctx, event.id)).attempts.length, 1, 'an ignored settlement records nothing');
     });
 
@@ -153,8 +153,8 @@ export function leasingTests(open: OpenStore): void {
       const stale = await claimOne(ctx, 'a', 1000);
       clock.advance(1000);
       const current = await claimOne(ctx, 'a', 1000);
-      assert.deepEqual(await store.settle([retry(ctx, stale, clock.now + 5000)]), [{ delivery_id: stale.delivery_id, applied: false }]);
-      assert.deepEqual(await store.settle([dead(ctx, stale)]), [{ delivery_id: stale.delivery_id, applied: false }]);
+      assert.deepEqual(await store.settle([retry(ctx, stale, clock.now + 5000)]), [{ delivery_id: stale.delivery_id, applied: false, found: 'pending' }]);
+      assert.deepEqual(await store.settle([dead(ctx, stale)]), [{ delivery_id: stale.delivery_id, applied: false, found: 'pending' }]);
       assert.equal((await deliveryOf(ctx, event.id)).attempts.length, 0);
       assert.deepEqual(await store.settle([retry(ctx, current, clock.now + 5000)]), [{ delivery_id: current.delivery_id, applied: true }]);
       assert.equal((await deliveryOf(ctx, event.id)).next_attempt_at, clock.now + 5000);
@@ -169,7 +169,7 @@ export function leasingTests(open: OpenStore): void {
       const current = await claimOne(ctx, 'a', 1000);
       assert.deepEqual(await store.settle([delivered(ctx, late)]), [{ delivery_id: late.delivery_id, applied: true }]);
       assert.equal((await deliveryOf(ctx, event.id)).status, 'delivered');
-      assert.deepEqual(await store.settle([retry(ctx, current, clock.now + 1)]), [{ delivery_id: current.delivery_id, applied: false }]);
+      assert.deepEqual(await store.settle([retry(ctx, current, clock.now + 1)]), [{ delivery_id: current.delivery_id, applied: false, found: 'delivered' }]);
       // A plain ack with no token and no attempt (an inbox consumer) applies too.
       const other = await append(ctx);
       const claim = await claimOne(ctx, 'a');
@@ -194,7 +194,7 @@ export function leasingTests(open: OpenStore): void {
       assert.deepEqual((await store.getEvent(next.id))?.deliveries.map((d) => d.subscription_id), ['b']);
     });
 
-    test('many settlements in one call, results in order; unknown ids are not applied', async (ctx) => {
+    test('many settlements in one call, results in order; unknown ids are not applied and found null', async (ctx) => {
       const { store, clock } = ctx;
       await store.createSubscription(subscription('a'));
       await appendMany(ctx, 3);
@@ -207,12 +207,12 @@ export function leasingTests(open: OpenStore): void {
         { delivery_id: 'not-a-delivery', lease_token: 'x', attempt: null, outcome: { kind: 'dead' } },
         dead(ctx, three),
       ]);
-      assert.deepEqual(results.map((r) => [r.delivery_id, r.applied]), [
-        [one.delivery_id, true],
-        ['999999', false],
-        [two.delivery_id, true],
-        ['not-a-delivery', false],
-        [three.delivery_id, true],
+      assert.deepEqual(results.map((r) => [r.delivery_id, r.applied, r.found]), [
+        [one.delivery_id, true, undefined],
+        ['999999', false, null],
+        [two.delivery_id, true, undefined],
+        ['not-a-delivery', false, null],
+        [three.delivery_id, true, undefined],
       ]);
       const stats = (await store.stats()).subscriptions[0];
       assert.deepEqual([stats?.pending, stats?.failed], [1, 1]);

@@ -13,7 +13,7 @@
  * `listSk`, delivered ones none of them.
  */
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { EpochMs, Settlement, SettleResult } from '../../core/types.js';
+import type { DeliveryStatus, EpochMs, Settlement, SettleResult } from '../../core/types.js';
 import type { AckResult, ReplayFilter } from '../store.js';
 import { type Dynamo, Expr, type Item, isConditionalFailure, mapLimit, updateExpression } from './client.js';
 import { type CounterDeltas, failedCounter, pendingCounter } from './counters.js';
@@ -55,11 +55,28 @@ async function update(
   }
 }
 
+/** What a settlement that did not apply found: the delivery's status, or null when there is none. */
+async function currentStatus(db: Dynamo, key: { pk: string; sk: string }): Promise<DeliveryStatus | null> {
+  const found = await db.doc.send(
+    new GetCommand({
+      TableName: db.table,
+      Key: key,
+      ConsistentRead: true,
+      ProjectionExpression: '#s',
+      ExpressionAttributeNames: { '#s': 'status' },
+    }),
+  );
+  return (found.Item?.status as DeliveryStatus | undefined) ?? null;
+}
+
 export async function settleOne(db: Dynamo, settlement: Settlement, now: EpochMs): Promise<Settled> {
   const notApplied = { result: { delivery_id: settlement.delivery_id, applied: false }, item: null };
   const key = deliveryKey(settlement.delivery_id);
   const outcome = settlement.outcome;
-  if (key === null || (outcome.kind !== 'delivered' && settlement.lease_token === null)) return notApplied;
+  if (key === null) return { result: { ...notApplied.result, found: null }, item: null };
+  if (outcome.kind !== 'delivered' && settlement.lease_token === null) {
+    return { result: { ...notApplied.result, found: await currentStatus(db, key) }, item: null };
+  }
   const expr = new Expr();
   const n = (name: string) => expr.n(name);
   const set = [`${n('updated_at')} = ${expr.v(now)}`];
@@ -94,7 +111,8 @@ export async function settleOne(db: Dynamo, settlement: Settlement, now: EpochMs
     remove.push(n('next_attempt_at'), n('dueSk'), n('inboxSk'));
   }
   const item = await update(db, key, expr, set, remove, condition);
-  return item === null ? notApplied : { result: { delivery_id: settlement.delivery_id, applied: true }, item };
+  if (item !== null) return { result: { delivery_id: settlement.delivery_id, applied: true }, item };
+  return { result: { ...notApplied.result, found: await currentStatus(db, key) }, item: null };
 }
 
 /** Settles in order: different deliveries concurrently, the same delivery one call after another. */

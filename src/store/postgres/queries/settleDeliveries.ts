@@ -26,7 +26,7 @@
  *            health (see sqlite/queries/settleDeliveries.ts), one statement, ids sorted so
  *            concurrent batches lock subscription rows in the same order
  */
-import type { Settlement, SettleResult } from '../../../core/types.js';
+import type { DeliveryStatus, Settlement, SettleResult } from '../../../core/types.js';
 import { type HealthMark, markHealth } from '../../health.js';
 import type { Queryable } from '../pool.js';
 import { parseDeliveryId } from '../rows.js';
@@ -103,7 +103,7 @@ export async function settleDeliveries(
     const row = id === null ? undefined : state.get(id);
     const holdsLease = row !== undefined && settlement.lease_token !== null && row.lease_token === settlement.lease_token;
     if (row === undefined || row.status !== 'pending' || !(settlement.outcome.kind === 'delivered' || holdsLease)) {
-      return { delivery_id: settlement.delivery_id, applied: false };
+      return { delivery_id: settlement.delivery_id, applied: false, found: (row?.status ?? null) as DeliveryStatus | null };
     }
     const attempt = settlement.attempt;
     if (attempt !== null) {

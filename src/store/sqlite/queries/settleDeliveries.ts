@@ -15,7 +15,7 @@
  * sets `last_success_at` (to within a second) and clears `first_failure_at`; a failed one sets
  * `first_failure_at` unless already set. Only attempts count (an inbox ack made no request).
  */
-import type { Settlement, SettleResult } from '../../../core/types.js';
+import type { DeliveryStatus, Settlement, SettleResult } from '../../../core/types.js';
 import { type HealthMark, markHealth } from '../../health.js';
 import type { Tx } from '../groupCommit.js';
 import { prepared } from '../prepared.js';
@@ -65,17 +65,17 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
     const id = parseDeliveryId(settlement.delivery_id);
     const outcome = settlement.outcome;
     // Anything but a delivery needs the lease: a late 2xx still counts after the lease was lost.
-    if (id === null || (outcome.kind !== 'delivered' && settlement.lease_token === null)) {
-      results.push({ delivery_id: settlement.delivery_id, applied: false });
-      continue;
-    }
-    const row = prepared(db, CURRENT).get(id) as CurrentRow | undefined;
+    const row = id === null ? undefined : (prepared(db, CURRENT).get(id) as CurrentRow | undefined);
     if (
       row === undefined ||
       row.status !== 'pending' ||
-      (outcome.kind !== 'delivered' && row.lease_token !== settlement.lease_token)
+      (outcome.kind !== 'delivered' && (settlement.lease_token === null || row.lease_token !== settlement.lease_token))
     ) {
-      results.push({ delivery_id: settlement.delivery_id, applied: false });
+      results.push({
+        delivery_id: settlement.delivery_id,
+        applied: false,
+        found: (row?.status ?? null) as DeliveryStatus | null,
+      });
       continue;
     }
     const attempt = settlement.attempt;
