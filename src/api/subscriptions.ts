@@ -50,7 +50,10 @@ const fields = {
     description: 'Free-form string labels.',
   },
   rate_limit: { type: ['number', 'null'], description: 'Requests per second at most (above 0); null: no limit.' },
-  max_concurrency: { type: ['integer', 'null'], description: 'Requests in flight at most; null: TRIGGERS_SUBSCRIPTION_CONCURRENCY.' },
+  max_concurrency: {
+    type: ['integer', 'null'],
+    description: 'Requests in flight at most; null: TRIGGERS_SUBSCRIPTION_CONCURRENCY.',
+  },
   timeout: {
     anyOf: [{ type: 'string', maxLength: 32 }, { type: 'number' }, { type: 'null' }],
     description: 'Per-request timeout: `5s`, `500ms`, or seconds; 100ms–5m; null: TRIGGERS_DELIVERY_TIMEOUT.',
@@ -81,11 +84,34 @@ function deliveryOptions(body: SubscriptionBody, base?: DeliveryOptions): Delive
   return parsed.options;
 }
 
-const secretField = { type: 'string', maxLength: 200, description: '`whsec_` + base64 of 16 to 64 bytes; generated when absent.' } as const;
+const secretField = {
+  type: 'string',
+  maxLength: 200,
+  description: '`whsec_` + base64 of 16 to 64 bytes; generated when absent.',
+} as const;
 
 function checkSecret(secret: string | undefined): void {
   if (secret !== undefined && !isValidSecret(secret)) {
     throw new ValidationError('secret must be whsec_ followed by base64 of 16 to 64 bytes', undefined, 'invalid_secret');
+  }
+}
+
+const PATCHABLE = new Set<string>([...Object.keys(fields), 'status']);
+
+/**
+ * A PATCH field that changes nothing is refused rather than ignored, so no one believes they set a
+ * secret or an id that did not change.
+ */
+function refuseUnknownFields(body: object): void {
+  for (const key of Object.keys(body)) {
+    if (PATCHABLE.has(key)) continue;
+    const message =
+      key === 'secret'
+        ? 'secret cannot be set by PATCH: POST /subscriptions/{id}/rotate-secret rotates it (the previous secret keeps signing for 24 hours)'
+        : key === 'id'
+          ? 'a subscription id cannot be changed'
+          : `unknown field ${JSON.stringify(key)}; PATCH takes ${[...PATCHABLE].join(', ')}`;
+    throw new ValidationError(message, undefined, 'unknown_field');
   }
 }
 
@@ -127,6 +153,11 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
           properties: {
             id: { type: 'string', description: 'Letters, digits, _ and -; generated (`sub_…`) when absent.' },
             ...fields,
+            status: {
+              type: 'string',
+              enum: ['active', 'disabled'],
+              description: 'Default `active`; `disabled` stores no deliveries until enabled.',
+            },
             secret: secretField,
           },
         },
@@ -146,7 +177,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
         url: body.url ?? null,
         event_types: body.event_types ?? ['*'],
         secrets: [{ secret: body.secret ?? generateSecret(), expires_at: null }],
-        status: 'active',
+        status: body.status ?? 'active',
         description: body.description ?? null,
         disabled_reason: null,
         metadata: body.metadata ?? {},
@@ -161,7 +192,10 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
       schema: {
         tags: ['subscriptions'],
         summary: 'List subscriptions',
-        response: { 200: { type: 'object', properties: { data: { type: 'array', items: subscriptionSchema } } }, ...commonErrors() },
+        response: {
+          200: { type: 'object', properties: { data: { type: 'array', items: subscriptionSchema } } },
+          ...commonErrors(),
+        },
       },
     },
     async () => {
@@ -193,6 +227,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
     },
     async (request) => {
       const body = request.body;
+      refuseUnknownFields(body);
       const patch: SubscriptionPatch = {};
       const current = await load(request.params.id);
       const delivery = deliveryOptions(body, current.delivery);
@@ -215,7 +250,9 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
 
   app.post<{ Params: { id: string } }>(
     '/subscriptions/:id/disable',
-    { schema: { tags: ['subscriptions'], summary: 'Disable a subscription (no new deliveries are made)', params, response: one } },
+    {
+      schema: { tags: ['subscriptions'], summary: 'Disable a subscription (no new deliveries are made)', params, response: one },
+    },
     async (request) => serialize(await update(request.params.id, { status: 'disabled' }), clock()),
   );
 

@@ -12,7 +12,12 @@ describe('subscriptions', () => {
 
   it('creates, reads, lists, updates and deletes', async () => {
     const created = await server.request('POST', '/subscriptions', {
-      body: { url: 'https://93.184.215.14/hooks', event_types: ['order.*', 'user.created'], description: 'shop', metadata: { team: 'a' } },
+      body: {
+        url: 'https://93.184.215.14/hooks',
+        event_types: ['order.*', 'user.created'],
+        description: 'shop',
+        metadata: { team: 'a' },
+      },
     });
     assert.equal(created.status, 201, created.text);
     const sub = created.json;
@@ -30,7 +35,9 @@ describe('subscriptions', () => {
     const list = await server.request('GET', '/subscriptions');
     assert.ok(list.json.data.some((s: { id: string }) => s.id === sub.id));
 
-    const patched = await server.request('PATCH', `/subscriptions/${sub.id}`, { body: { event_types: ['*'], description: null, url: null } });
+    const patched = await server.request('PATCH', `/subscriptions/${sub.id}`, {
+      body: { event_types: ['*'], description: null, url: null },
+    });
     assert.equal(patched.status, 200);
     assert.deepEqual(patched.json.event_types, ['*']);
     assert.equal(patched.json.description, null);
@@ -61,7 +68,10 @@ describe('subscriptions', () => {
     const match = await sendEvent(server, { type: 'invoice.paid' });
     await sendEvent(server, { type: 'order.paid' });
     const inbox = await server.request('GET', '/inbox?subscription=filtered');
-    assert.deepEqual(inbox.json.map((e: { id: string }) => e.id), [match]);
+    assert.deepEqual(
+      inbox.json.map((e: { id: string }) => e.id),
+      [match],
+    );
   });
 
   it('validates bodies: filters, secrets, urls, ids', async () => {
@@ -88,7 +98,13 @@ describe('subscriptions', () => {
   });
 
   it('refuses loopback and private targets unless allowed', async () => {
-    for (const url of ['http://127.0.0.1/', 'http://localhost/', 'http://10.0.0.1/hook', 'http://[::1]/', 'http://169.254.169.254/latest']) {
+    for (const url of [
+      'http://127.0.0.1/',
+      'http://localhost/',
+      'http://10.0.0.1/hook',
+      'http://[::1]/',
+      'http://169.254.169.254/latest',
+    ]) {
       const res = await server.request('POST', '/subscriptions', { body: { url } });
       assert.equal(res.status, 400, url);
       assert.equal(errorCode(res), 'private_target', url);
@@ -113,10 +129,35 @@ describe('subscriptions', () => {
     assert.equal(disabled.json.status, 'disabled');
     await sendEvent(server, { type: 'toggle.off' });
     assert.deepEqual((await server.request('GET', '/inbox?subscription=toggle')).json, []);
-    const enabled = await server.request('POST', '/subscriptions/toggle/enable', { headers: { 'content-type': 'application/json' } });
+    const enabled = await server.request('POST', '/subscriptions/toggle/enable', {
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(enabled.status, 200);
     assert.equal(enabled.json.status, 'active');
     assert.equal((await server.request('POST', '/subscriptions/missing/disable')).status, 404);
+  });
+
+  it('creates a subscription disabled when asked, and refuses PATCH fields that would change nothing', async () => {
+    const created = await server.request('POST', '/subscriptions', {
+      body: { id: 'born-off', event_types: ['off.*'], status: 'disabled' },
+    });
+    assert.equal(created.status, 201, created.text);
+    assert.equal(created.json.status, 'disabled');
+    await sendEvent(server, { type: 'off.one' });
+    assert.deepEqual((await server.request('GET', '/inbox?subscription=born-off')).json, []);
+
+    const before = (await server.request('GET', '/subscriptions/born-off')).json;
+    for (const [body, words] of [
+      [{ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }, /rotate-secret/],
+      [{ id: 'renamed' }, /cannot be changed/],
+      [{ urll: 'https://93.184.215.14/typo' }, /unknown field "urll"/],
+    ] as const) {
+      const res = await server.request('PATCH', '/subscriptions/born-off', { body });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(errorCode(res), 'unknown_field');
+      assert.match(res.json.error.message, words);
+    }
+    assert.deepEqual((await server.request('GET', '/subscriptions/born-off')).json, before, 'nothing changed');
   });
 
   it('rotates the secret, keeping the previous one for 24 hours', async () => {
@@ -133,7 +174,10 @@ describe('subscriptions', () => {
     const chosen = `whsec_${Buffer.alloc(32, 3).toString('base64')}`;
     const again = await server.request('POST', '/subscriptions/rotating/rotate-secret', { body: { secret: chosen } });
     assert.equal(again.json.secret, chosen);
-    assert.deepEqual(again.json.previous_secrets.map((s: { secret: string }) => s.secret), [rotated.json.secret, created.secret]);
+    assert.deepEqual(
+      again.json.previous_secrets.map((s: { secret: string }) => s.secret),
+      [rotated.json.secret, created.secret],
+    );
     const bad = await server.request('POST', '/subscriptions/rotating/rotate-secret', { body: { secret: 'nope' } });
     assert.equal(bad.status, 400);
   });

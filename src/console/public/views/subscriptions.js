@@ -529,7 +529,7 @@ export function mount(main, ctx) {
 
   /** @param {any} s */
   async function remove(s) {
-    if (!confirm(`Delete subscription ${s.id}? Its pending deliveries go with it.`)) return;
+    if (!confirm(`Delete subscription ${s.id}? All its deliveries go with it, dead letters included.`)) return;
     try {
       await api.request('DELETE', `/subscriptions/${encodeURIComponent(s.id)}`);
       toast(`Subscription ${s.id} deleted`);
