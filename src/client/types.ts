@@ -207,6 +207,8 @@ export interface SubscriptionInput extends DeliveryControlInput {
   secret?: string;
   description?: string | null;
   metadata?: Record<string, string>;
+  /** Default `active`; a disabled subscription stores no deliveries until enabled. */
+  status?: 'active' | 'disabled';
 }
 
 /** Per-subscription delivery control (docs/delivery-control.md); null resets a field to its default. */
