@@ -55,13 +55,29 @@ export function settingName(values: Flags, flag: keyof typeof FLAG_VARIABLES): s
   return typeof values[flag] === 'string' && values[flag] !== '' ? `--${flag} (${variable})` : variable;
 }
 
+/** A ConfigError about a variable that a flag set, reworded to name the flag the user typed. */
+export function asGiven(error: unknown, values: Flags): unknown {
+  if (!(error instanceof ConfigError)) return error;
+  for (const flag of Object.keys(FLAG_VARIABLES) as (keyof typeof FLAG_VARIABLES)[]) {
+    if (FLAG_VARIABLES[flag] !== error.setting) continue;
+    const name = settingName(values, flag);
+    if (name === error.setting) return error;
+    return new ConfigError(name, error.message.slice(`${error.setting}: `.length));
+  }
+  return error;
+}
+
 export function configFromFlags(values: Flags): ReturnType<typeof loadConfig> {
   const overrides: Env = {};
   for (const [flag, variable] of Object.entries(FLAG_VARIABLES)) {
     const value = values[flag];
     if (typeof value === 'string') overrides[variable] = value;
   }
-  return loadConfig({ overrides });
+  try {
+    return loadConfig({ overrides });
+  } catch (error) {
+    throw asGiven(error, values);
+  }
 }
 
 /** Every command has its help in help.ts: the type makes a missing one a compile error. */

@@ -1,7 +1,7 @@
 /** `triggers serve`: one process running what its role says, until SIGINT/SIGTERM. */
 import { resolveSecrets } from '../config/secrets.js';
 import { startTriggers } from '../app.js';
-import { configFromFlags, flags, settingName } from './commands.js';
+import { asGiven, configFromFlags, flags, settingName } from './commands.js';
 import { startFailure } from './failure.js';
 import { tuneHeap } from './heap.js';
 
@@ -13,7 +13,13 @@ export async function serve(args: string[]): Promise<number> {
     database: { type: 'string' },
     'data-dir': { type: 'string' },
   });
-  const { config, generated, file } = resolveSecrets(configFromFlags(values));
+  const { config, generated, file } = (() => {
+    try {
+      return resolveSecrets(configFromFlags(values));
+    } catch (error) {
+      throw asGiven(error, values);
+    }
+  })();
   tuneHeap();
   const triggers = await startTriggers(config).catch((error: unknown) => {
     throw startFailure(error, config.database, settingName(values, 'database'), {

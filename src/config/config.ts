@@ -117,7 +117,8 @@ function gatherEnv(options: LoadOptions): Env {
   if (existsSync(dotenvPath)) Object.assign(merged, parseDotenv(readFileSync(dotenvPath)));
   // An empty value counts as unset, so it neither hides a .env value nor overrides it.
   for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') merged[key] = value;
-  for (const [key, value] of Object.entries(options.overrides ?? {})) if (value !== undefined && value !== '') merged[key] = value;
+  for (const [key, value] of Object.entries(options.overrides ?? {}))
+    if (value !== undefined && value !== '') merged[key] = value;
   for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
 
   if (options.secrets) applySeedSecrets(merged, options.secrets.values, options.secrets.setting);
@@ -218,6 +219,21 @@ function metricsNamespace(env: Env): string {
   return text;
 }
 
+/**
+ * An IP address, or a name of letters, digits, dots and hyphens that a URL can carry (which
+ * rules out dotted numbers that are no IPv4 address, like 999.1.1.1).
+ */
+function validHost(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  if (!/^[A-Za-z0-9.-]+$/.test(host)) return false;
+  try {
+    new URL(`http://${host}/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function parseDatabaseUrl(text: string, dataDir: string, cwd: string): DatabaseConfig {
   if (text.startsWith('sqlite:')) {
     const rest = text.slice('sqlite:'.length).replace(/^\/\//, '');
@@ -255,9 +271,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const env = gatherEnv(options);
 
   const host = env.TRIGGERS_HOST ?? '127.0.0.1';
-  if (host !== 'localhost' && isIP(host) === 0 && !/^[A-Za-z0-9.-]+$/.test(host)) {
-    throw new ConfigError('TRIGGERS_HOST', `not a host name or address: ${JSON.stringify(host)}`);
-  }
+  if (!validHost(host)) throw new ConfigError('TRIGGERS_HOST', `not a host name or address: ${JSON.stringify(host)}`);
   const dataDir = resolve(cwd, env.TRIGGERS_DATA_DIR ?? './data');
   let database = parseDatabaseUrl(env.TRIGGERS_DATABASE_URL ?? `sqlite:${resolve(dataDir, 'triggers.db')}`, dataDir, cwd);
   const dynamoEndpoint = env.TRIGGERS_DYNAMODB_ENDPOINT;
@@ -267,7 +281,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
     }
     database = { ...database, endpoint: dynamoEndpoint };
   }
-  if (database.kind === 'dynamodb') database = { ...database, retentionDays: integer(env, 'TRIGGERS_RETENTION_DAYS', 90, 1, 36_500) };
+  if (database.kind === 'dynamodb')
+    database = { ...database, retentionDays: integer(env, 'TRIGGERS_RETENTION_DAYS', 90, 1, 36_500) };
 
   const schedule = parseSchedule(env.TRIGGERS_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE);
   if (schedule === null) {
@@ -287,7 +302,9 @@ export function loadConfig(options: LoadOptions = {}): Config {
   }
 
   const role = (env.TRIGGERS_ROLE ?? 'all') as Role;
-  if (!['api', 'dispatcher', 'all'].includes(role)) throw new ConfigError('TRIGGERS_ROLE', 'expected api, dispatcher or all');
+  if (!['api', 'dispatcher', 'all'].includes(role)) {
+    throw new ConfigError('TRIGGERS_ROLE', `expected api, dispatcher or all, got ${JSON.stringify(role)}`);
+  }
 
   const logLevel = env.TRIGGERS_LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('TRIGGERS_LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
@@ -303,7 +320,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const encryptionText = env.TRIGGERS_ENCRYPTION_KEY;
   const encryptionKey = encryptionText === undefined ? null : parseEncryptionKey(encryptionText);
   if (encryptionText !== undefined && encryptionKey === null) {
-    throw new ConfigError('TRIGGERS_ENCRYPTION_KEY', 'expected 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)');
+    throw new ConfigError(
+      'TRIGGERS_ENCRYPTION_KEY',
+      'expected 32 bytes as 64 hex digits or base64 (e.g. `openssl rand -base64 32`)',
+    );
   }
 
   return {
@@ -340,7 +360,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
       endpointDisableAfterMs: duration(env, 'TRIGGERS_ENDPOINT_DISABLE_AFTER', '5d', 1000),
     },
     encryptionKey,
-    ingestRateLimit: env.TRIGGERS_INGEST_RATE_LIMIT === undefined ? null : integer(env, 'TRIGGERS_INGEST_RATE_LIMIT', 0, 1, 1_000_000),
+    ingestRateLimit:
+      env.TRIGGERS_INGEST_RATE_LIMIT === undefined ? null : integer(env, 'TRIGGERS_INGEST_RATE_LIMIT', 0, 1, 1_000_000),
     aws: {
       secretArn: env.TRIGGERS_SECRET_ARN ?? env.SECRET_ARN ?? null,
       secretTtlMs: duration(env, 'TRIGGERS_SECRET_TTL', '5m', 0),

@@ -44,7 +44,12 @@ export function resolveSecrets(config: Config): ResolvedSecrets {
     }
   }
   const generated: ResolvedSecrets['generated'] = [];
-  const pick = (given: string | undefined, stored: string | undefined, name: ResolvedSecrets['generated'][number], make: () => string) => {
+  const pick = (
+    given: string | undefined,
+    stored: string | undefined,
+    name: ResolvedSecrets['generated'][number],
+    make: () => string,
+  ) => {
     if (given !== undefined) return given;
     if (stored) return stored;
     generated.push(name);
@@ -54,12 +59,19 @@ export function resolveSecrets(config: Config): ResolvedSecrets {
   const jwtSecret = pick(config.jwtSecret, saved.jwt_secret, 'jwt_secret', () => randomBytes(32).toString('base64url'));
   const webhookSecret = pick(config.webhookSecret, saved.webhook_secret, 'webhook_secret', generateSecret);
   if (generated.length > 0) {
-    mkdirSync(config.dataDir, { recursive: true });
     const next: SavedSecrets = { ...saved };
     if (generated.includes('api_key')) next.zapier_api_key = apiKey;
     if (generated.includes('jwt_secret')) next.jwt_secret = jwtSecret;
     if (generated.includes('webhook_secret')) next.webhook_secret = webhookSecret;
-    writeFileSync(file, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+    try {
+      mkdirSync(config.dataDir, { recursive: true });
+      writeFileSync(file, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+    } catch (error) {
+      throw new ConfigError(
+        'TRIGGERS_DATA_DIR',
+        `cannot save the generated ${generated.join(', ')} in ${file} (${(error as Error).message})`,
+      );
+    }
   }
   return { config: { ...config, apiKey, jwtSecret, webhookSecret }, generated, file };
 }

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { configFromFlags } from '../../src/cli/commands.js';
+import { ConfigError } from '../../src/core/errors.js';
 import { API_KEY, startApi, type TestApi } from '../client/api.js';
 import { freePort, freshDir, runCli } from '../support/process.js';
 
@@ -121,5 +123,43 @@ describe('start-up failures', () => {
     assert.equal(code, 1);
     assert.match(stderr, /^triggers: TRIGGERS_DATABASE_URL: cannot migrate the database/);
     assert.match(stderr, /^\s+at /m);
+  });
+});
+
+describe('configuration errors name the setting as the user gave it', () => {
+  it('a flag by its name, then the variable it stands for; exit code 2', async () => {
+    const [port, role, host] = await Promise.all([
+      run(['serve', '--port', 'abc']),
+      run(['serve', '--role', 'bogus']),
+      run(['serve'], { TRIGGERS_HOST: '999.1.1.1' }),
+    ]);
+    assert.equal(port.code, 2);
+    assert.equal(
+      oneLine(port.stderr),
+      'triggers: invalid configuration: --port (TRIGGERS_PORT): expected a whole number, got "abc"',
+    );
+    assert.equal(role.code, 2);
+    assert.equal(
+      oneLine(role.stderr),
+      'triggers: invalid configuration: --role (TRIGGERS_ROLE): expected api, dispatcher or all, got "bogus"',
+    );
+    assert.equal(host.code, 2);
+    assert.equal(oneLine(host.stderr), 'triggers: invalid configuration: TRIGGERS_HOST: not a host name or address: "999.1.1.1"');
+  });
+
+  it('every flag that stands for a variable', () => {
+    const cases: [Record<string, string>, string][] = [
+      [{ host: '999.1.1.1' }, '--host (TRIGGERS_HOST)'],
+      [{ database: 'mysql://x' }, '--database (TRIGGERS_DATABASE_URL)'],
+      [{ api: 'not a url' }, '--api (TRIGGERS_API_URL)'],
+      [{ port: '70000' }, '--port (TRIGGERS_PORT)'],
+    ];
+    for (const [values, setting] of cases) {
+      assert.throws(
+        () => configFromFlags(values),
+        (error: unknown) => error instanceof ConfigError && error.setting === setting && error.message.startsWith(`${setting}: `),
+        setting,
+      );
+    }
   });
 });

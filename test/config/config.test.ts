@@ -36,9 +36,16 @@ describe('configuration', () => {
     const cwd = fresh();
     writeFileSync(
       join(cwd, 'secrets.json'),
-      JSON.stringify({ zapier_api_key: 'seed-api-key', zapier_webhook_url: 'https://hooks.example.com/x', jwt_secret: 'seed-jwt-secret-0123456789' }),
+      JSON.stringify({
+        zapier_api_key: 'seed-api-key',
+        zapier_webhook_url: 'https://hooks.example.com/x',
+        jwt_secret: 'seed-jwt-secret-0123456789',
+      }),
     );
-    const config = loadConfig({ env: { TRIGGERS_SECRETS_FILE: 'secrets.json', TRIGGERS_JWT_SECRET: 'env-jwt-secret-0123456789' }, cwd });
+    const config = loadConfig({
+      env: { TRIGGERS_SECRETS_FILE: 'secrets.json', TRIGGERS_JWT_SECRET: 'env-jwt-secret-0123456789' },
+      cwd,
+    });
     assert.equal(config.apiKey, 'seed-api-key');
     assert.equal(config.webhookUrl, 'https://hooks.example.com/x');
     assert.equal(config.jwtSecret, 'env-jwt-secret-0123456789');
@@ -48,6 +55,9 @@ describe('configuration', () => {
     const cases: [Record<string, string>, string][] = [
       [{ TRIGGERS_PORT: 'eighty' }, 'TRIGGERS_PORT'],
       [{ TRIGGERS_PORT: '70000' }, 'TRIGGERS_PORT'],
+      // Not a valid IPv4 address: the host is at fault, not the API URL derived from it.
+      [{ TRIGGERS_HOST: '999.1.1.1' }, 'TRIGGERS_HOST'],
+      [{ TRIGGERS_HOST: 'bad host' }, 'TRIGGERS_HOST'],
       [{ TRIGGERS_DATABASE_URL: 'mysql://x' }, 'TRIGGERS_DATABASE_URL'],
       [{ TRIGGERS_RETRY_SCHEDULE: '1s,often' }, 'TRIGGERS_RETRY_SCHEDULE'],
       [{ TRIGGERS_WEBHOOK_URL: 'not a url' }, 'TRIGGERS_WEBHOOK_URL'],
@@ -78,5 +88,15 @@ describe('configuration', () => {
     assert.deepEqual(second.generated, []);
     assert.equal(second.config.apiKey, first.config.apiKey);
     assert.equal(second.config.jwtSecret, first.config.jwtSecret);
+  });
+
+  it('a data directory where secrets cannot be saved is a configuration error naming TRIGGERS_DATA_DIR', () => {
+    const cwd = fresh();
+    writeFileSync(join(cwd, 'file'), '');
+    assert.throws(
+      () => resolveSecrets(loadConfig({ env: { TRIGGERS_DATA_DIR: 'file/data' }, cwd })),
+      (error: unknown) =>
+        error instanceof ConfigError && error.setting === 'TRIGGERS_DATA_DIR' && /cannot save the generated/.test(error.message),
+    );
   });
 });
