@@ -284,9 +284,21 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (database.kind === 'dynamodb')
     database = { ...database, retentionDays: integer(env, 'TRIGGERS_RETENTION_DAYS', 90, 1, 36_500) };
 
-  const schedule = parseSchedule(env.TRIGGERS_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE);
+  const scheduleText = env.TRIGGERS_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE;
+  // parseSchedule skips empty entries; in configuration one is a typo, not a wish for fewer retries.
+  const emptyEntry = scheduleText.split(',').findIndex((entry) => entry.trim() === '');
+  if (emptyEntry !== -1) {
+    throw new ConfigError(
+      'TRIGGERS_RETRY_SCHEDULE',
+      `entry ${emptyEntry + 1} is empty in ${JSON.stringify(scheduleText)}; expected comma-separated durations like 1s,2s,4s,5m`,
+    );
+  }
+  const schedule = parseSchedule(scheduleText);
   if (schedule === null) {
-    throw new ConfigError('TRIGGERS_RETRY_SCHEDULE', 'expected comma-separated durations like 1s,2s,4s,5m');
+    throw new ConfigError(
+      'TRIGGERS_RETRY_SCHEDULE',
+      `expected comma-separated durations like 1s,2s,4s,5m, got ${JSON.stringify(scheduleText)}`,
+    );
   }
   if (schedule.length > 50) throw new ConfigError('TRIGGERS_RETRY_SCHEDULE', 'at most 50 retries');
 

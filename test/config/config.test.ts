@@ -60,6 +60,9 @@ describe('configuration', () => {
       [{ TRIGGERS_HOST: 'bad host' }, 'TRIGGERS_HOST'],
       [{ TRIGGERS_DATABASE_URL: 'mysql://x' }, 'TRIGGERS_DATABASE_URL'],
       [{ TRIGGERS_RETRY_SCHEDULE: '1s,often' }, 'TRIGGERS_RETRY_SCHEDULE'],
+      [{ TRIGGERS_RETRY_SCHEDULE: 'abc' }, 'TRIGGERS_RETRY_SCHEDULE'],
+      [{ TRIGGERS_RETRY_SCHEDULE: '1s,,2s' }, 'TRIGGERS_RETRY_SCHEDULE'],
+      [{ TRIGGERS_RETRY_SCHEDULE: '1s,2s,' }, 'TRIGGERS_RETRY_SCHEDULE'],
       [{ TRIGGERS_WEBHOOK_URL: 'not a url' }, 'TRIGGERS_WEBHOOK_URL'],
       [{ TRIGGERS_WEBHOOK_SECRET: 'plain' }, 'TRIGGERS_WEBHOOK_SECRET'],
       [{ TRIGGERS_ALLOW_PRIVATE_TARGETS: 'maybe' }, 'TRIGGERS_ALLOW_PRIVATE_TARGETS'],
@@ -74,6 +77,18 @@ describe('configuration', () => {
         setting,
       );
     }
+  });
+
+  it('says which retry schedule entry is empty', () => {
+    assert.throws(
+      () => loadConfig({ env: { TRIGGERS_RETRY_SCHEDULE: '1s,,2s' }, cwd: fresh() }),
+      (error: unknown) =>
+        error instanceof ConfigError && error.message.startsWith('TRIGGERS_RETRY_SCHEDULE: entry 2 is empty in "1s,,2s"'),
+    );
+    assert.deepEqual(
+      loadConfig({ env: { TRIGGERS_RETRY_SCHEDULE: '1s, 2s ,4s' }, cwd: fresh() }).retrySchedule,
+      [1000, 2000, 4000],
+    );
   });
 
   it('generates secrets on first start, saves them privately, and reads them back', () => {
