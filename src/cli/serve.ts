@@ -3,6 +3,7 @@ import { resolveSecrets } from '../config/secrets.js';
 import { startTriggers } from '../app.js';
 import { asGiven, configFromFlags, flags, settingName } from './commands.js';
 import { startFailure } from './failure.js';
+import { firstStartBanner } from './firstStart.js';
 import { tuneHeap } from './heap.js';
 
 export async function serve(args: string[]): Promise<number> {
@@ -29,7 +30,7 @@ export async function serve(args: string[]): Promise<number> {
       portSetting: settingName(values, 'port'),
     });
   });
-  if (generated.length > 0) printFirstStart(triggers.url, config.apiKey, generated, file);
+  if (generated.length > 0) process.stdout.write(firstStartBanner(triggers.url, config, generated, file));
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
@@ -43,22 +44,4 @@ export async function serve(args: string[]): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });
   return 0;
-}
-
-function printFirstStart(url: string, apiKey: string, generated: string[], file: string): void {
-  const lines = [
-    '',
-    `Triggers generated ${generated.join(', ')} and saved them in ${file}.`,
-    generated.includes('api_key') ? `Your API key: ${apiKey}` : `Your API key is in ${file}.`,
-    '',
-    'Try it:',
-    `  TOKEN=$(curl -s -X POST ${url}/token -d "username=api&password=${apiKey}" | jq -r .access_token)`,
-    `  curl -s -X POST ${url}/events -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' \\`,
-    `       -d '{"type":"test.event","source":"manual","payload":{"message":"hello"}}'`,
-    `  curl -s ${url}/inbox -H "Authorization: Bearer $TOKEN"`,
-    '',
-    `API reference: ${url}/docs`,
-    '',
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -70,6 +70,8 @@ export interface Config {
   encryptionKey: Buffer | null;
   /** Ingest requests per second per API key, unless the key sets its own; null: no limit. */
   ingestRateLimit: number | null;
+  /** Where each variable that was set came from (one left at its default has none). */
+  sources: Readonly<Record<string, SettingSource>>;
   /** AWS: the Lambda handlers (src/lambda/) and their metrics. */
   aws: {
     /** A Secrets Manager secret holding the seed's JSON (TRIGGERS_SECRET_ARN, or the seed's SECRET_ARN); null: none. */
@@ -108,49 +110,82 @@ interface SeedSecrets {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-/** Merges the sources into one flat map of variables, empty strings dropped. */
-function gatherEnv(options: LoadOptions): Env {
+/**
+ * Where a variable's value came from, so that messages can say so without printing it: a flag,
+ * the environment, a `.env` file, or a key of the seed's secrets JSON (a file named by
+ * TRIGGERS_SECRETS_FILE, or the Lambda handlers' secret).
+ */
+export type SettingSource =
+  | { from: 'command line' }
+  | { from: 'environment' }
+  | { from: '.env'; file: string }
+  | { from: 'secrets'; key: string; setting: string; file: string | null };
+
+type Sources = Record<string, SettingSource>;
+
+/** Merges the sources into one flat map of variables, empty strings dropped, noting where each came from. */
+function gatherEnv(options: LoadOptions): { env: Env; sources: Sources } {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? process.env;
   const merged: Env = {};
+  const sources: Sources = {};
   const dotenvPath = resolve(cwd, '.env');
-  if (existsSync(dotenvPath)) Object.assign(merged, parseDotenv(readFileSync(dotenvPath)));
+  if (existsSync(dotenvPath)) {
+    for (const [key, value] of Object.entries(parseDotenv(readFileSync(dotenvPath)))) {
+      merged[key] = value;
+      sources[key] = { from: '.env', file: dotenvPath };
+    }
+  }
   // An empty value counts as unset, so it neither hides a .env value nor overrides it.
-  for (const [key, value] of Object.entries(env)) if (value !== undefined && value !== '') merged[key] = value;
-  for (const [key, value] of Object.entries(options.overrides ?? {}))
-    if (value !== undefined && value !== '') merged[key] = value;
-  for (const key of Object.keys(merged)) if (merged[key] === '') delete merged[key];
+  const layer = (values: Env, source: SettingSource) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined || value === '') continue;
+      merged[key] = value;
+      sources[key] = source;
+    }
+  };
+  layer(env, { from: 'environment' });
+  layer(options.overrides ?? {}, { from: 'command line' });
+  for (const key of Object.keys(merged)) {
+    if (merged[key] !== '') continue;
+    delete merged[key];
+    delete sources[key];
+  }
 
-  if (options.secrets) applySeedSecrets(merged, options.secrets.values, options.secrets.setting);
+  if (options.secrets) applySeedSecrets(merged, sources, options.secrets.values, options.secrets.setting, null);
   const secretsFile = merged.TRIGGERS_SECRETS_FILE;
   if (secretsFile) {
+    const path = resolve(cwd, secretsFile);
     let seed: unknown;
     try {
-      seed = JSON.parse(readFileSync(resolve(cwd, secretsFile), 'utf8'));
+      seed = JSON.parse(readFileSync(path, 'utf8'));
     } catch (error) {
       throw new ConfigError('TRIGGERS_SECRETS_FILE', `cannot read ${secretsFile} as JSON (${(error as Error).message})`);
     }
-    applySeedSecrets(merged, seed, 'TRIGGERS_SECRETS_FILE');
+    applySeedSecrets(merged, sources, seed, 'TRIGGERS_SECRETS_FILE', path);
   }
-  return merged;
+  return { env: merged, sources };
 }
 
 /** Fills the variables the seed's secrets JSON sets, where they are not set already. */
-function applySeedSecrets(merged: Env, values: unknown, setting: string): void {
+function applySeedSecrets(merged: Env, sources: Sources, values: unknown, setting: string, file: string | null): void {
   if (typeof values !== 'object' || values === null || Array.isArray(values)) {
     throw new ConfigError(setting, 'must hold a JSON object');
   }
   const seed = values as SeedSecrets;
-  const fromSeed: [string, unknown][] = [
-    ['TRIGGERS_API_KEY', seed.zapier_api_key],
-    ['TRIGGERS_WEBHOOK_URL', seed.zapier_webhook_url],
-    ['TRIGGERS_JWT_SECRET', seed.jwt_secret],
-    ['TRIGGERS_WEBHOOK_SECRET', seed.webhook_secret],
+  const fromSeed: [string, keyof SeedSecrets][] = [
+    ['TRIGGERS_API_KEY', 'zapier_api_key'],
+    ['TRIGGERS_WEBHOOK_URL', 'zapier_webhook_url'],
+    ['TRIGGERS_JWT_SECRET', 'jwt_secret'],
+    ['TRIGGERS_WEBHOOK_SECRET', 'webhook_secret'],
   ];
-  for (const [key, value] of fromSeed) {
+  for (const [variable, key] of fromSeed) {
+    const value: unknown = seed[key];
     if (value === undefined || value === null || value === '') continue;
     if (typeof value !== 'string') throw new ConfigError(setting, `${key} must be a string`);
-    merged[key] ??= value;
+    if (merged[variable] !== undefined) continue;
+    merged[variable] = value;
+    sources[variable] = { from: 'secrets', key, setting, file };
   }
 }
 
@@ -268,7 +303,7 @@ export function parseDatabaseUrl(text: string, dataDir: string, cwd: string): Da
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const cwd = options.cwd ?? process.cwd();
-  const env = gatherEnv(options);
+  const { env, sources } = gatherEnv(options);
 
   const host = env.TRIGGERS_HOST ?? '127.0.0.1';
   if (!validHost(host)) throw new ConfigError('TRIGGERS_HOST', `not a host name or address: ${JSON.stringify(host)}`);
@@ -372,6 +407,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       endpointDisableAfterMs: duration(env, 'TRIGGERS_ENDPOINT_DISABLE_AFTER', '5d', 1000),
     },
     encryptionKey,
+    sources,
     ingestRateLimit:
       env.TRIGGERS_INGEST_RATE_LIMIT === undefined ? null : integer(env, 'TRIGGERS_INGEST_RATE_LIMIT', 0, 1, 1_000_000),
     aws: {

@@ -51,6 +51,25 @@ describe('configuration', () => {
     assert.equal(config.jwtSecret, 'env-jwt-secret-0123456789');
   });
 
+  it('notes where each setting came from: the environment, .env, the seed secrets JSON', () => {
+    const cwd = fresh();
+    writeFileSync(join(cwd, '.env'), 'TRIGGERS_PORT=9000\nTRIGGERS_JWT_SECRET=dotenv-jwt-secret-0123456789\n');
+    writeFileSync(
+      join(cwd, 'seed.json'),
+      JSON.stringify({ zapier_api_key: 'seed-api-key', jwt_secret: 'seed-jwt-secret-0123456789' }),
+    );
+    const config = loadConfig({ env: { TRIGGERS_SECRETS_FILE: 'seed.json', TRIGGERS_PORT: '9001' }, cwd });
+    assert.deepEqual(config.sources.TRIGGERS_PORT, { from: 'environment' });
+    assert.deepEqual(config.sources.TRIGGERS_JWT_SECRET, { from: '.env', file: join(cwd, '.env') });
+    assert.deepEqual(config.sources.TRIGGERS_API_KEY, {
+      from: 'secrets',
+      key: 'zapier_api_key',
+      setting: 'TRIGGERS_SECRETS_FILE',
+      file: join(cwd, 'seed.json'),
+    });
+    assert.equal(config.sources.TRIGGERS_HOST, undefined, 'a default has no source');
+  });
+
   it('stops on invalid settings with a message naming the setting', () => {
     const cases: [Record<string, string>, string][] = [
       [{ TRIGGERS_PORT: 'eighty' }, 'TRIGGERS_PORT'],
