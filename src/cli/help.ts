@@ -35,8 +35,9 @@ ${MORE}
   dispatch: `Usage: triggers dispatch [--once] [--api URL]
 
 Runs the dispatcher as its own process, speaking only HTTP to a Triggers API with the API key.
-Without --once it keeps going (long-polling) until SIGINT/SIGTERM; with --once it makes one run
-and prints a JSON summary line.
+Without --once it keeps going (long-polling) until SIGINT/SIGTERM, and while it cannot reach the
+API it keeps trying (a warning each time, at most 30 s apart); with --once it makes one run and
+prints a JSON summary line, or fails at once.
 
 Options:
   --once             one run of at most TRIGGERS_MAX_EVENTS_PER_RUN deliveries, then exit
