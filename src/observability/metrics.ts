@@ -7,7 +7,8 @@
  *   DeliveryLatency      → triggers_delivery_latency_seconds (event created → delivered)
  *   RetryAttempts        → triggers_delivery_retries_total
  * plus per-attempt request duration, ingest counters, and queue-depth / dead-letter gauges
- * that are read from the store when scraped.
+ * that are read from the store when scraped, and prom-client's process and Node.js series
+ * (triggers_process_cpu_seconds_total, triggers_nodejs_heap_size_used_bytes…).
  *
  * Each process owns one Metrics (its own registry), so tests can run several servers at once.
  */
@@ -90,7 +91,9 @@ export class Metrics {
   });
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'triggers_process_' });
+    // prom-client's names already say what they are about (process_cpu_seconds_total,
+    // nodejs_heap_size_used_bytes): one `triggers_` in front, as on every other series.
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'triggers_' });
   }
 
   /** Sets the gauges from a store snapshot, replacing stale subscriptions. */
