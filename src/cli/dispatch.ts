@@ -16,6 +16,7 @@ import { TriggersApiError } from '../client/errors.js';
 import type { Config } from '../config/config.js';
 import { createDispatcher } from '../dispatcher/dispatcher.js';
 import { RemoteSource } from '../dispatcher/remoteSource.js';
+import type { AttemptReport, SettledReport } from '../dispatcher/source.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { Metrics } from '../observability/metrics.js';
 import { describeApiError } from './failure.js';
@@ -53,7 +54,7 @@ export async function runDispatchCommand(config: Config, options: DispatchComman
   const logger = createLogger(config.logLevel, err);
   const client = new TriggersClient({ baseUrl: apiUrl, apiKey: config.apiKey });
   const dispatcher = createDispatcher({
-    source: new RemoteSource(client),
+    source: new WatchedRemoteSource(client, err),
     // The API's own receiver is reached at the API's origin.
     config: { ...config, apiUrl },
     metrics: new Metrics({ defaultMetrics: false }),
@@ -164,6 +165,41 @@ async function reachApi(
     delay = Math.min(delay * 2, wait.maxMs);
   }
 }
+
+/**
+ * The remote source, watching attempts for one the private-address guard refused. This process
+ * checks targets against its own settings, not the API server's, so a loopback or private
+ * TRIGGERS_WEBHOOK_URL set only on the server is refused here: say so, once, in words.
+ */
+class WatchedRemoteSource extends RemoteSource {
+  #warned = false;
+
+  constructor(
+    client: TriggersClient,
+    private readonly err: NodeJS.WritableStream,
+  ) {
+    super(client);
+  }
+
+  override settle(reports: AttemptReport[]): Promise<SettledReport[]> {
+    if (!this.#warned) {
+      const refused = reports.find((report) => report.status_code === null && report.error?.includes(PRIVATE_REFUSAL));
+      if (refused) {
+        this.#warned = true;
+        this.err.write(
+          `triggers dispatch: ${refused.error} (subscription ${refused.claim.subscription_id}). ` +
+            'This dispatcher allows a private or loopback target only when its own environment has ' +
+            'TRIGGERS_WEBHOOK_URL set to that URL, or TRIGGERS_ALLOW_PRIVATE_TARGETS=true — what the API server has does not count here. ' +
+            'Such deliveries are retried, then dead-lettered. (Shown once.)\n',
+        );
+      }
+    }
+    return super.settle(reports);
+  }
+}
+
+/** What deliver.ts says when its guard refuses an address. */
+const PRIVATE_REFUSAL = 'a private or loopback address';
 
 function describe(error: unknown, apiUrl: string): string {
   if (error instanceof TriggersApiError) return describeApiError(error, apiUrl);

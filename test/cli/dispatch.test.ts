@@ -122,6 +122,51 @@ describe('triggers dispatch before its API is up', () => {
     assert.equal(warnings(err.text()).length, 0);
   });
 
+  it('a private target the API server allows is refused here unless this process allows it too; it says so once', async () => {
+    const client = new TriggersClient({ baseUrl: api.url, apiKey: API_KEY });
+    await client.createSubscription({ id: 'private', url: `${sink.url}/private`, event_types: ['private.*'] });
+    try {
+      const sent = await client.sendEvents([
+        { type: 'private.event', source: 'test', payload: { n: 1 } },
+        { type: 'private.event', source: 'test', payload: { n: 2 } },
+      ]);
+      const err = collect();
+      const own = { ...api.config, allowPrivateTargets: false, webhookUrl: null };
+      const exit = runDispatchCommand(own, { once: false, apiUrl: api.url, err: err.stream });
+      const tried = async (id: string) =>
+        ((await client.getEvent(id)).deliveries.find((d) => d.subscription_id === 'private')?.attempts.length ?? 0) > 0;
+      await until(() => err.text().includes('(Shown once.)'));
+      for (const { id } of sent) {
+        for (let i = 0; i < 250 && !(await tried(id)); i++) await sleep(20);
+        assert.ok(await tried(id), 'each delivery was attempted and refused');
+      }
+      process.emit('SIGTERM', 'SIGTERM');
+      assert.equal(await exit, 0);
+      const notices = err
+        .text()
+        .split('\n')
+        .filter((line) => line.startsWith('triggers dispatch: refused to connect'));
+      assert.equal(notices.length, 1, `two refused attempts, one notice:\n${err.text()}`);
+      assert.match(
+        notices[0] as string,
+        /subscription private\)\. .*TRIGGERS_WEBHOOK_URL set to that URL, or TRIGGERS_ALLOW_PRIVATE_TARGETS=true/,
+      );
+      assert.equal(sink.requestsTo('/private').length, 0);
+
+      // The same URL as this process's own TRIGGERS_WEBHOOK_URL is trusted: the retries get through.
+      const trusting = runDispatchCommand(
+        { ...own, webhookUrl: `${sink.url}/private` },
+        { once: false, apiUrl: api.url, err: collect().stream },
+      );
+      await sink.waitFor(1, { path: '/private', timeoutMs: 5_000 });
+      process.emit('SIGTERM', 'SIGTERM');
+      assert.equal(await trusting, 0);
+    } finally {
+      await client.deleteSubscription('private');
+      await client.close();
+    }
+  });
+
   it('as a process: warns on stderr while the API is away and exits 0 on SIGTERM; --once fails fast in one line', async () => {
     const env = { TRIGGERS_API_KEY: API_KEY };
     const absent = `http://127.0.0.1:${await freePort()}`;
