@@ -1,4 +1,5 @@
 /** `triggers send --type T --source S --payload JSON`: post one event to a running API. */
+import { join } from 'node:path';
 import { TriggersClient } from '../client/index.js';
 import { ConfigError } from '../core/errors.js';
 import { withSavedApiKey } from '../config/secrets.js';
@@ -17,7 +18,13 @@ export async function send(args: string[]): Promise<number> {
   const type = text(values.type);
   const idempotencyKey = text(values['idempotency-key']);
   if (!type) throw new ConfigError('--type', 'the event type is required, e.g. --type order.created');
-  if (!config.apiKey) throw new ConfigError('TRIGGERS_API_KEY', 'needed to talk to the API');
+  if (!config.apiKey) {
+    throw new ConfigError(
+      'TRIGGERS_API_KEY',
+      `not set, and none saved in ${join(config.dataDir, 'secrets.json')}; needed to talk to the API at ${config.apiUrl} ` +
+        '(or TRIGGERS_SECRETS_FILE with zapier_api_key)',
+    );
+  }
   let payload: unknown;
   try {
     payload = JSON.parse(text(values.payload) ?? '{}');

@@ -60,6 +60,15 @@ describe('triggers send failures', () => {
     assert.equal(oneLine(unreachable.stderr), 'triggers: cannot reach the API at http://127.0.0.1:1: ECONNREFUSED');
   });
 
+  it('no API key anywhere: says where it looked, exit code 2', async () => {
+    const { code, stderr } = await run(['send', '--type', 'x.y', '--api', api.url]);
+    assert.equal(code, 2);
+    assert.match(
+      oneLine(stderr),
+      /^triggers: invalid configuration: TRIGGERS_API_KEY: not set, and none saved in .*secrets\.json/,
+    );
+  });
+
   it('still prints the event it sent when all is well', async () => {
     const ok = await send(['--type', 'x.y', '--payload', '{"n":1}']);
     assert.equal(ok.code, 0, ok.stderr);
