@@ -1,8 +1,11 @@
 /**
  * The default subscription (id `default`) comes from configuration — the seed's single webhook
- * URL — and is re-applied at every start: its URL and signing secret follow
- * TRIGGERS_WEBHOOK_URL / TRIGGERS_WEBHOOK_SECRET. Filters, description and status changed
- * through the API are kept. With no URL it is a pull-only inbox (`GET /inbox`).
+ * URL — and is re-applied at every start: its URL follows TRIGGERS_WEBHOOK_URL. Its signing
+ * secret follows TRIGGERS_WEBHOOK_SECRET when that is set (the operator's value wins, the one it
+ * replaces keeps signing for 24 hours); when it is not set, the secret generated on the first
+ * start is only the initial one, and a rotation through the API or the console stays. Filters,
+ * description and status changed through the API are kept. With no URL it is a pull-only inbox
+ * (`GET /inbox`).
  */
 import type { ResolvedConfig } from './config/secrets.js';
 import type { SigningSecret } from './core/types.js';
@@ -35,9 +38,10 @@ export async function ensureDefaultSubscription(store: Store, config: ResolvedCo
   const patch: Parameters<Store['updateSubscription']>[1] = {};
   if (current.url !== config.webhookUrl) patch.url = config.webhookUrl;
   const currentSecret = current.secrets.find((s) => s.expires_at === null)?.secret;
-  if (currentSecret !== config.webhookSecret) {
+  const configured = config.sources.TRIGGERS_WEBHOOK_SECRET !== undefined;
+  if (configured && currentSecret !== config.webhookSecret) {
     const kept: SigningSecret[] = current.secrets
-      .filter((s) => s.expires_at === null || s.expires_at > now)
+      .filter((s) => (s.expires_at === null || s.expires_at > now) && s.secret !== config.webhookSecret)
       .map((s) => (s.expires_at === null ? { secret: s.secret, expires_at: now + ROTATION_OVERLAP_MS } : s));
     patch.secrets = [{ secret: config.webhookSecret, expires_at: null }, ...kept];
   }
