@@ -111,13 +111,10 @@ interface ClaimBody {
  * Where the inbox's `Link` header points: TRIGGERS_API_URL when it was set, else nowhere but the
  * path (a relative reference, which RFC 8288 allows). Never the request's `Host` header: a client
  * that follows the link would carry its API key to whatever host the request named.
- * `config.apiUrl` is always filled in; when it is only the listen address (the value config.ts
- * derives when TRIGGERS_API_URL is unset) it names no public origin.
+ * (`config.apiUrl` is always filled in; unset, it is only the listen address, no public origin.)
  */
-export function inboxLinkBase(config: Pick<ApiContext['config'], 'apiUrl' | 'host' | 'port'>): string {
-  const { apiUrl, host, port } = config;
-  const listenAddress = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  return apiUrl === listenAddress ? '' : apiUrl;
+export function inboxLinkBase(config: Pick<ApiContext['config'], 'apiUrl' | 'sources'>): string {
+  return config.sources.TRIGGERS_API_URL === undefined ? '' : config.apiUrl;
 }
 
 export async function inboxRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
