@@ -5,9 +5,10 @@
  * through configuration always wins over the saved one.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
+import { makeDirectory } from '../core/directories.js';
 import { generateSecret } from '../core/signing.js';
 import type { Config } from './config.js';
 
@@ -64,7 +65,7 @@ export function resolveSecrets(config: Config): ResolvedSecrets {
     if (generated.includes('jwt_secret')) next.jwt_secret = jwtSecret;
     if (generated.includes('webhook_secret')) next.webhook_secret = webhookSecret;
     try {
-      mkdirSync(config.dataDir, { recursive: true });
+      makeDirectory(config.dataDir);
       writeFileSync(file, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
     } catch (error) {
       throw new ConfigError(

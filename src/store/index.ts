@@ -2,9 +2,9 @@
  * Opens the configured backend. Callers branch on `store.capabilities`, never on a backend's
  * name; this factory is the one place that knows the names.
  */
-import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DatabaseConfig } from '../config/config.js';
+import { makeDirectory } from '../core/directories.js';
 import { withEncryptedSecrets } from './encryptedSecrets.js';
 import { openSqliteStore } from './sqlite/index.js';
 import type { Store, StoreOptions } from './store.js';
@@ -39,7 +39,7 @@ export async function openStore(database: DatabaseConfig, options: OpenStoreOpti
 async function openBackend(database: DatabaseConfig, options: StoreOptions, retentionDays: number | undefined): Promise<Store> {
   switch (database.kind) {
     case 'sqlite':
-      if (database.path !== ':memory:') await mkdir(dirname(database.path), { recursive: true });
+      if (database.path !== ':memory:') makeDirectory(dirname(database.path));
       return openSqliteStore(database.path, options);
     case 'postgres': {
       // Loaded on demand: SQLite users never load the pg driver.
