@@ -54,6 +54,7 @@ export function firstStartBanner(
     `       -d '{"type":"test.event","source":"manual","payload":{"message":"hello"}}'`,
     `  curl -s ${url}/inbox -H "Authorization: Bearer $TOKEN"`,
     '',
+    `Console: ${url}/ (sign in with the API key)`,
     `API reference: ${url}/docs`,
     '',
   ];

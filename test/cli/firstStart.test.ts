@@ -31,6 +31,7 @@ describe('first-start banner', () => {
     assert.match(text, new RegExp(`generated api_key, jwt_secret, webhook_secret and saved them in ${file}`));
     assert.ok(text.includes(`Your API key: ${apiKey}`));
     assert.ok(text.includes(`password=${apiKey}`));
+    assert.ok(text.includes(`Console: ${URL}/`), 'where the console is');
   });
 
   it('a key from the environment: says so and never prints it', () => {
