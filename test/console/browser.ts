@@ -2,7 +2,7 @@
  * Headless Chromium for console tests (Debian's `chromium`, driven by playwright-core), with
  * every browser-console error and page error collected so a test can assert there were none.
  */
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.TRIGGERS_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -49,4 +49,20 @@ export async function signIn(page: Page, url: string, apiKey: string): Promise<v
   await page.getByLabel('API key').fill(apiKey);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+}
+
+/** Clicks Send event on the form as it stands; the new event's id, from the confirmation. */
+export async function sendEventForm(page: Page): Promise<string> {
+  await page.getByRole('button', { name: 'Send event' }).click();
+  const sent = page.getByRole('status').getByRole('link', { name: /^evt_/ });
+  await sent.waitFor();
+  return (await sent.textContent()) as string;
+}
+
+/** Opens the receiver log and waits until the event's request appears in it; its row. */
+export async function receivedRow(page: Page, eventId: string): Promise<Locator> {
+  await page.getByRole('link', { name: 'Receiver log' }).click();
+  const row = page.locator('tr[data-verdict]', { hasText: eventId });
+  await row.waitFor({ timeout: 10_000 });
+  return row;
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { type Sink, startSink } from '../support/sink.js';
-import { launch, openPage, signIn, type WatchedPage } from './browser.js';
+import { launch, openPage, receivedRow, sendEventForm, signIn, type WatchedPage } from './browser.js';
 import { CONSOLE_API_KEY as API_KEY, type ConsoleServer, startConsoleServer } from './server.js';
 
 describe('console (real browser, real server)', () => {
@@ -78,15 +78,10 @@ describe('console (real browser, real server)', () => {
 
     await page.getByLabel('Type', { exact: true }).fill('console.test');
     await payload.fill('{"message": "hello from the browser", "n": 1}');
-    await page.getByRole('button', { name: 'Send event' }).click();
-    const sent = page.getByRole('status').getByRole('link', { name: /^evt_/ });
-    await sent.waitFor();
-    const eventId = (await sent.textContent()) as string;
+    const eventId = await sendEventForm(page);
 
     // Delivered to the built-in receiver, signed, and verified — appearing without a reload.
-    await page.getByRole('link', { name: 'Receiver log' }).click();
-    const row = page.locator('tr[data-verdict]', { hasText: eventId });
-    await row.waitFor({ timeout: 10_000 });
+    const row = await receivedRow(page, eventId);
     assert.equal(await row.getAttribute('data-verdict'), 'verified');
 
     // The HMAC checker agrees, given the subscription's secret.

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launch, openPage, signIn, type WatchedPage } from './browser.js';
+import { launch, openPage, receivedRow, sendEventForm, signIn, type WatchedPage } from './browser.js';
 import { CONSOLE_API_KEY as API_KEY, type ConsoleServer, startConsoleServer } from './server.js';
 
 interface Sub {
@@ -62,14 +62,8 @@ describe('the curl walkthrough, then the console one', () => {
     );
 
     await page.getByRole('link', { name: 'Send event' }).click();
-    await page.getByRole('button', { name: 'Send event' }).click();
-    const sent = page.getByRole('status').getByRole('link', { name: /^evt_/ });
-    await sent.waitFor();
-    const eventId = (await sent.textContent()) as string;
-
-    await page.getByRole('link', { name: 'Receiver log' }).click();
-    const row = page.locator('tr[data-verdict]', { hasText: eventId });
-    await row.waitFor({ timeout: 10_000 });
+    const eventId = await sendEventForm(page);
+    const row = await receivedRow(page, eventId);
     assert.equal(await row.getAttribute('data-verdict'), 'verified');
     const event = await server.api<{ deliveries: { subscription_id: string; status: string }[] }>('GET', `/events/${eventId}`);
     const pushed = event.deliveries.filter((d) => d.subscription_id !== 'default');
