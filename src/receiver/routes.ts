@@ -3,7 +3,7 @@
  * management API, authenticated like the rest of the API (the server's guard covers every path
  * here but `/receiver/…`):
  *
- *   GET    /receivers                          names with counts, last arrival, has_secret
+ *   GET    /receivers                          names with counts, last arrival, has_secret, verifies_with
  *   GET    /receivers/{name}/requests          one receiver's log, newest first (limit, cursor, verdict)
  *   GET    /receiver-requests                  every receiver's log, newest first (limit, cursor, name, verdict)
  *   GET    /receivers/{name}/requests/{id}     one stored request
@@ -76,7 +76,7 @@ export async function receiverManagementRoutes(app: FastifyInstance, deps: Recei
         },
       },
     },
-    async () => ({ data: (await store.listReceivers()).map(serializeReceiver) }),
+    async () => ({ data: (await store.listReceivers()).map((r) => serializeReceiver(r, deps.config.receiverSecret !== null)) }),
   );
 
   app.get<{ Params: { name: string }; Querystring: ListQuery }>(

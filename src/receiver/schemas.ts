@@ -40,11 +40,13 @@ export const serializeReceived = (r: ReceivedRequest) => ({
   duplicate: r.duplicate,
 });
 
-export const serializeReceiver = (r: ReceiverSummary) => ({
+/** `sharedSecret`: whether TRIGGERS_RECEIVER_SECRET is set (it verifies every name without a secret of its own). */
+export const serializeReceiver = (r: ReceiverSummary, sharedSecret: boolean) => ({
   name: r.name,
   count: r.count,
   last_received_at: r.last_received_at === null ? null : iso(r.last_received_at),
   has_secret: r.has_secret,
+  verifies_with: r.has_secret ? 'own_secret' : sharedSecret ? 'TRIGGERS_RECEIVER_SECRET' : null,
 });
 
 export const verdictSchema = {
@@ -99,6 +101,12 @@ export const receiverSummarySchema = {
     count: { type: 'integer', description: 'Requests stored.' },
     last_received_at: { type: ['string', 'null'], format: 'date-time' },
     has_secret: { type: 'boolean', description: 'A secret is set for this name through the API.' },
+    verifies_with: {
+      type: ['string', 'null'],
+      enum: ['own_secret', 'TRIGGERS_RECEIVER_SECRET', null],
+      description:
+        'What signatures to this name are checked with: its own secret, the shared TRIGGERS_RECEIVER_SECRET, or nothing (null: requests are stored as `unsigned`).',
+    },
   },
 } as const;
 

@@ -51,10 +51,11 @@ describe('receiver management API', () => {
     const byName = Object.fromEntries(receivers.json.data.map((r: { name: string }) => [r.name, r]));
     assert.deepEqual(
       { ...byName.alpha, last_received_at: typeof byName.alpha.last_received_at },
-      { name: 'alpha', count: 5, last_received_at: 'string', has_secret: false },
+      { name: 'alpha', count: 5, last_received_at: 'string', has_secret: false, verifies_with: null },
     );
     assert.equal(byName.signed.count, 2);
     assert.equal(byName.signed.has_secret, true);
+    assert.equal(byName.signed.verifies_with, 'own_secret');
     assert.ok(!Number.isNaN(Date.parse(byName.alpha.last_received_at)));
 
     const first = await server.request('GET', '/receivers/alpha/requests?limit=2');

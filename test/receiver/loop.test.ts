@@ -93,7 +93,7 @@ describe('subscription → dispatcher → built-in receiver', () => {
     };
     assert.deepEqual(
       receivers.data.find((r) => r.name === 'demo'),
-      { name: 'demo', count: 1, last_received_at: request.received_at, has_secret: true },
+      { name: 'demo', count: 1, last_received_at: request.received_at, has_secret: true, verifies_with: 'own_secret' },
     );
   });
 });

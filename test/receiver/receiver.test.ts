@@ -245,6 +245,13 @@ describe('receiver with TRIGGERS_RECEIVER_SECRET', () => {
     assert.deepEqual([withOwn.status, withOwn.json.verdict], [200, 'verified']);
     const elsewhere = await post(server.url, 'ordinary', body, signedHeaders(SECRET, body));
     assert.equal(elsewhere.status, 200, 'other names keep the environment secret');
+    const listed = (await server.request('GET', '/receivers')).json.data as { name: string; verifies_with: string | null }[];
+    const checkedWith = Object.fromEntries(listed.map((r) => [r.name, r.verifies_with]));
+    assert.deepEqual(
+      [checkedWith.special, checkedWith.ordinary],
+      ['own_secret', 'TRIGGERS_RECEIVER_SECRET'],
+      'the list says which secret checks each name',
+    );
     assert.equal((await server.request('DELETE', '/receivers/special/secret')).status, 204);
     const back = await post(server.url, 'special', body, signedHeaders(SECRET, body));
     assert.equal(back.status, 200, 'without its own secret, the environment secret applies again');

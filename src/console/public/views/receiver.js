@@ -343,7 +343,7 @@ export function mount(main, ctx) {
           h(
             'option',
             { value: r.name, selected: r.name === current },
-            `${r.name} (${r.count}${r.has_secret ? ', has secret' : ''})`,
+            `${r.name} (${r.count}${r.verifies_with === 'own_secret' ? ', own secret' : r.verifies_with ? ', shared secret' : ', unsigned'})`,
           ),
         ),
       );
