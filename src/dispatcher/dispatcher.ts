@@ -116,6 +116,12 @@ class Engine implements Dispatcher {
   #lastRefresh = 0;
   #refreshing: Promise<void> | null = null;
   #refreshAgain = false;
+  /**
+   * A subscription changed and targets are being re-read: no request starts until they are, so
+   * the next one already uses the new URL, secret or headers (a wake-up for a new event can
+   * arrive before the re-read finishes).
+   */
+  #stale = false;
   /** Subscriptions woken for that were not push targets at the last read (inboxes). */
   readonly #notPush = new Set<string>();
   /** Woken-for subscriptions unknown so far, for the next read to classify. */
@@ -186,7 +192,10 @@ class Engine implements Dispatcher {
     this.#settler.open();
     const offReady = this.#source.onReady((ids) => this.#onReady(ids));
     // A rotated secret, new headers or a new URL apply from the next request, not the next refresh.
-    const offChanged = this.#source.onTargetsChanged?.(() => this.#refresh());
+    const offChanged = this.#source.onTargetsChanged?.(() => {
+      this.#stale = true;
+      this.#refresh();
+    });
     this.#unsubscribe = () => {
       offReady();
       offChanged?.();
@@ -301,6 +310,10 @@ class Engine implements Dispatcher {
         if (this.#refreshAgain && this.#running) {
           this.#refreshAgain = false;
           this.#refresh();
+        } else if (this.#stale) {
+          // Read (or failed to: the old settings are better than none): requests may start again.
+          this.#stale = false;
+          this.#startReady();
         }
       });
   }
@@ -482,6 +495,7 @@ class Engine implements Dispatcher {
 
   /** Starts buffered deliveries while global slots are free, one target at a time, round-robin. */
   #startReady(): void {
+    if (this.#stale) return;
     while (this.#inFlight < this.#concurrency && this.#ready.size > 0) {
       const state = this.#ready.values().next().value as TargetState;
       this.#ready.delete(state);

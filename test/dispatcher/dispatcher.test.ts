@@ -359,6 +359,41 @@ test('a failed settle is retried: nothing delivered is lost or delivered twice',
   }
 });
 
+test('after a subscription change, no request starts before the targets are read again', async () => {
+  const { store, config } = await started();
+  const local = new LocalSource(store, { retrySchedule: config.retrySchedule });
+  let slowReads = false;
+  // A source whose re-read of targets is slow (a remote database): the new event's wake-up
+  // arrives while it is still running.
+  const slow: DeliverySource = {
+    longPoll: false,
+    targets: async () => {
+      if (slowReads) await sleep(300);
+      return local.targets();
+    },
+    claim: (...args) => local.claim(...args),
+    nextDueAt: (id) => local.nextDueAt(id),
+    onReady: (listener) => local.onReady(listener),
+    onTargetsChanged: (listener) => local.onTargetsChanged(listener),
+    settle: (reports) => local.settle(reports),
+  };
+  const dispatcher = createDispatcher({ source: slow, config, logger: silentLogger(), pollIntervalMs: 200 });
+  await addSubscription(store, 'moving', `${sink.url}/old`);
+  dispatcher.start();
+  try {
+    await appendEvents(store, 1);
+    await sink.waitFor(1, { path: '/old' });
+    slowReads = true;
+    await store.updateSubscription('moving', { url: `${sink.url}/new` });
+    const [id] = await appendEvents(store, 1);
+    await deliveryStatus(store, id as string, 'moving', 'delivered');
+    assert.equal(sink.requestsTo('/old').length, 1, 'nothing more went to the old URL');
+    assert.equal(sink.requestsTo('/new').length, 1);
+  } finally {
+    await dispatcher.stop();
+  }
+});
+
 test('stop() gives up on a hanging request after its timeout and leaves nothing running', async () => {
   const { store, dispatcher } = await started({ TRIGGERS_DELIVERY_TIMEOUT: '5s' }, { stopTimeoutMs: 300 });
   sink.respond('/stuck', { hang: true });
