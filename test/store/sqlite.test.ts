@@ -46,6 +46,25 @@ const event = (type = 'order.created') => {
 };
 
 describe('SQLite specifics', () => {
+  it('refuses to report writes stored once its file was deleted or replaced under it, and ping says so', async () => {
+    for (const how of ['deleted', 'replaced'] as const) {
+      const path = freshPath();
+      const store = await openSqliteStore(path);
+      await store.append({ events: [event()] });
+      await store.ping();
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) await rm(file, { force: true });
+      if (how === 'replaced') new Database(path).close();
+      const refused = await store.append({ events: [event()] }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      assert.ok(refused instanceof UnavailableError, how);
+      assert.match(refused.message, new RegExp(`database file .* was ${how === 'deleted' ? 'deleted' : 'replaced'}`));
+      await assert.rejects(store.ping(), UnavailableError);
+      await store.close();
+    }
+  });
+
   it('data survives close and reopen', async () => {
     const path = freshPath();
     const store = await openSqliteStore(path);
@@ -96,7 +115,10 @@ describe('SQLite specifics', () => {
     const db = new Database(path, { readonly: true });
     const rows = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
     db.close();
-    assert.deepEqual(rows, migrations.map(({ version, name }) => ({ version, name })));
+    assert.deepEqual(
+      rows,
+      migrations.map(({ version, name }) => ({ version, name })),
+    );
   });
 
   it('settles deliveries stored before migration 006 (no copy of the event time) with the right latency', async () => {

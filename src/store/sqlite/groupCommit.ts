@@ -143,7 +143,10 @@ export class GroupCommit {
       const waiting = (job: Job, outcome: Outcome) => outcome.ok && job.durable;
       if (error) {
         // Committed but not known to be on disk: report it unstored so the client retries.
-        const failure = new UnavailableError(`storage could not sync to disk (${error.message})`, 5);
+        const failure =
+          error instanceof UnavailableError
+            ? error
+            : new UnavailableError(`storage could not sync to disk (${error.message})`, 5);
         const failed = outcomes.map((outcome): Outcome => (outcome.ok ? { ok: false, error: failure } : outcome));
         this.answer(batch, failed, new Set(), (job, _outcome, index) => waiting(job, outcomes[index] as Outcome));
         return;

@@ -39,6 +39,7 @@ import type {
 import { ChangeListeners } from '../changeListeners.js';
 import { Checkpointer } from './checkpointer.js';
 import { mapSqliteError } from './errors.js';
+import { FileIdentity } from './fileIdentity.js';
 import { GroupCommit, type Tx } from './groupCommit.js';
 import { applyMigrations } from './migrate.js';
 import type { Db } from './prepared.js';
@@ -71,6 +72,7 @@ export class SqliteStore implements Store {
   private readonly writer: GroupCommit;
   private readonly walSync: WalSync | null;
   private readonly checkpointer: Checkpointer | null;
+  private readonly identity: FileIdentity | null;
   private readonly active = new SubscriptionCache();
   private readonly listeners = new Set<Listener>();
   private readonly changes = new ChangeListeners();
@@ -82,6 +84,8 @@ export class SqliteStore implements Store {
   ) {
     const walSync = db.memory ? null : new WalSync(`${db.name}-wal`);
     this.walSync = walSync;
+    const identity = db.memory ? null : new FileIdentity(db.name);
+    this.identity = identity;
     this.checkpointer = db.memory ? null : new Checkpointer(db);
     this.writer = new GroupCommit(
       db,
@@ -89,7 +93,8 @@ export class SqliteStore implements Store {
       (ids) => this.emit(ids),
       () => this.active.invalidate(),
       writeCounts,
-      walSync ? (done) => walSync.sync(done) : null,
+      // On disk, and in the file that is still at the database's path.
+      walSync ? (done) => walSync.sync((error) => done(error ?? identity?.check() ?? null)) : null,
     );
   }
 
@@ -110,6 +115,8 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
+    const lost = this.identity?.check();
+    if (lost) throw lost;
     this.read(() => this.db.prepare('SELECT 1').get());
   }
 
