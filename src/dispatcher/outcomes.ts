@@ -1,7 +1,7 @@
 /**
  * What happens once a batch is settled: the seed's five metrics per subscription, the run
- * summary (runOnce), and logs — a warning per dead letter, debug lines for retries, nothing
- * per success.
+ * summary (runOnce), and logs — a warning per dead letter; at debug, a line per attempt
+ * (delivered, or failed and retried).
  */
 import type { Logger } from '../observability/logger.js';
 import type { SubscriptionMetrics } from './metrics.js';
@@ -19,6 +19,7 @@ export interface OutcomeSinks<T> {
 
 export function recordOutcomes<T>(reports: AttemptReport[], tags: T[], outcomes: SettledReport[], sinks: OutcomeSinks<T>): void {
   const { tally, log } = sinks;
+  const debug = log.isLevelEnabled('debug');
   for (let i = 0; i < reports.length; i++) {
     const report = reports[i] as AttemptReport;
     const outcome = outcomes[i];
@@ -36,12 +37,13 @@ export function recordOutcomes<T>(reports: AttemptReport[], tags: T[], outcomes:
       series.success.inc();
       series.succeeded.inc();
       series.latency.observe(latency / 1000);
+      if (debug) log.debug({ ...attemptFields(report, outcome), latency_ms: latency }, 'delivered');
     } else if (outcome.kind === 'retry') {
       if (tally) tally.retries++;
       series.retry.inc();
       series.retries.inc();
       if (outcome.next_attempt_at !== null) sinks.retryAt(tags[i] as T, outcome.next_attempt_at);
-      if (log.isLevelEnabled('debug')) log.debug(attemptFields(report, outcome), 'delivery attempt failed; will retry');
+      if (debug) log.debug(attemptFields(report, outcome), 'delivery attempt failed; will retry');
     } else {
       if (tally) tally.failed++;
       series.dead.inc();

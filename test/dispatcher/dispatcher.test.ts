@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, test } from 'node:test';
 import { createDispatcher, type DeliverySource, LocalSource } from '../../src/dispatcher/index.js';
-import { silentLogger } from '../../src/observability/logger.js';
+import { createLogger, silentLogger } from '../../src/observability/logger.js';
 import { type Sink, startSink } from '../support/sink.js';
 import { addSubscription, appendEvents, deliveryStatus, eventually, type Harness, harness, sleep } from './helpers.js';
 
@@ -357,6 +358,27 @@ test('a failed settle is retried: nothing delivered is lost or delivered twice',
   } finally {
     await dispatcher.stop();
   }
+});
+
+test('at debug level, every attempt is logged with its event id: delivered, and failed with a retry', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const capture = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  const { store } = await started({}, { logger: createLogger('debug', capture) });
+  sink.respond('/logged', [{ status: 503 }, { status: 200 }]);
+  await addSubscription(store, 'logged', `${sink.url}/logged`);
+  h?.dispatcher.start();
+  const [id] = await appendEvents(store, 1);
+  await deliveryStatus(store, id as string, 'logged', 'delivered');
+  const about = lines.filter((line) => line.event_id === id).map((line) => [line.msg, line.status_code]);
+  assert.deepEqual(about, [
+    ['delivery attempt failed; will retry', 503],
+    ['delivered', 200],
+  ]);
 });
 
 test('after a subscription change, no request starts before the targets are read again', async () => {
