@@ -16,6 +16,7 @@ export async function migrate(args: string[]): Promise<number> {
   } catch (error) {
     throw storeFailure(error, config.database, settingName(values, 'database'), 'migrate');
   }
-  process.stdout.write(`migrations applied to ${config.database.kind} database\n`);
+  // Applied now or earlier: either way nothing is pending.
+  process.stdout.write(`${config.database.kind} database is up to date: every migration is applied\n`);
   return 0;
 }
