@@ -189,6 +189,18 @@ export class TriggersClient {
     } catch (error) {
       const err = error as { code?: string; message?: string; name?: string };
       if (err.name === 'AbortError' || call.signal?.aborted) throw error;
+      if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_BODY_TIMEOUT') {
+        // Reached, but no complete answer in time: not the same trouble as an unreachable API.
+        throw new TriggersApiError(
+          0,
+          'timeout',
+          `${method} ${path}: no complete answer from ${this.baseUrl} within ${timeout} ms`,
+          null,
+          {
+            cause: error,
+          },
+        );
+      }
       throw new TriggersApiError(
         0,
         'network_error',

@@ -1,5 +1,8 @@
 /** The typed client against a real API: every resource, tokens and their renewal, errors. */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { TriggersApiError, TriggersClient } from '../../src/client/index.js';
 import { API_KEY, startApi, type TestApi } from './api.js';
@@ -44,6 +47,28 @@ test('an unreachable API is a TriggersApiError with status 0', async () => {
     (error: unknown) => error instanceof TriggersApiError && error.status === 0 && error.code === 'network_error',
   );
   await nowhere.close();
+});
+
+test('an API that answers too slowly is a TriggersApiError timeout, not "unreachable"', async () => {
+  const silent = createServer(() => {});
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  const { port } = silent.address() as AddressInfo;
+  const slow = new TriggersClient({ baseUrl: `http://127.0.0.1:${port}`, token: 'x', timeoutMs: 200 });
+  try {
+    await assert.rejects(
+      slow.health(),
+      (error: unknown) =>
+        error instanceof TriggersApiError &&
+        error.status === 0 &&
+        error.code === 'timeout' &&
+        /within 200 ms/.test(error.message),
+    );
+  } finally {
+    await slow.close();
+    silent.closeAllConnections();
+    silent.close();
+  }
 });
 
 test('a token the server refuses is renewed with the API key, once, transparently', async () => {
