@@ -34,14 +34,15 @@ const IDEMPOTENCY_KEY = /^[\x20-\x7E]{1,255}$/;
 /**
  * The stored idempotency key: the caller's `Idempotency-Key`, scoped to the API key that sent it
  * (the bootstrap key, or one made with POST /keys; a token counts as its key), so two producers
- * that both use simple keys like "1" never get each other's response instead of storing.
+ * that both use simple keys like "1" never get each other's response instead of storing, and to
+ * the route, so a key reused on the other route never answers with a body of the wrong shape.
  */
-function idempotencyKey(request: FastifyRequest): string | undefined {
+function idempotencyKey(request: FastifyRequest, route: 'events' | 'batch'): string | undefined {
   const header = request.headers['idempotency-key'];
   if (header === undefined) return undefined;
   const key = Array.isArray(header) ? header.join(', ') : header;
   if (!IDEMPOTENCY_KEY.test(key)) throw new ValidationError('Idempotency-Key must be 1 to 255 printable ASCII characters');
-  return `${request.principal?.id ?? ''}:${key}`;
+  return `${request.principal?.id ?? ''}:${route}:${key}`;
 }
 
 /** Per-type ingest counters, with the label set capped so arbitrary types cannot blow up the registry. */
@@ -105,7 +106,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       },
     },
     async (request, reply) => {
-      const key = idempotencyKey(request);
+      const key = idempotencyKey(request, 'events');
       const { type, source, payload } = request.body;
       const now = clock();
       const event: Event = { id: newEventId(now), type, source, payload, created_at: now };
@@ -155,7 +156,7 @@ export async function eventRoutes(app: FastifyInstance, ctx: ApiContext): Promis
       },
     },
     async (request, reply) => {
-      const key = idempotencyKey(request);
+      const key = idempotencyKey(request, 'batch');
       const now = clock();
       const events: Event[] = request.body.events.map(({ type, source, payload }) => ({
         id: newEventId(now),

@@ -111,6 +111,12 @@ describe('events', () => {
     const b2 = await server.request('POST', '/events/batch', { body, headers: { 'idempotency-key': batchKey } });
     assert.deepEqual(b2.json, b1.json);
 
+    // The same key on the other route is another request: never a body of the other route's shape.
+    const crossed = await server.request('POST', '/events/batch', { body, headers: { 'idempotency-key': key } });
+    assert.equal(crossed.status, 201);
+    assert.equal(crossed.headers.get('idempotent-replayed'), null);
+    assert.deepEqual(Object.keys(crossed.json), Object.keys(b1.json));
+
     for (const bad of ['', 'x'.repeat(256), 'caf\u00e9']) {
       const res = await server.request('POST', '/events', {
         body: { type: 'idem.test', source: 's', payload: {} },
