@@ -77,7 +77,7 @@ export const idempotencyHeader = {
     'idempotency-key': {
       type: 'string',
       description:
-        '1 to 255 printable ASCII characters. A repeat from the same API key within 24 hours answers with the first response and stores nothing; keys are separate per API key.',
+        '1 to 255 printable ASCII characters. A repeat from the same API key within 24 hours answers with the first response and stores nothing; keys are separate per API key and per route.',
     },
   },
 } as const;
