@@ -40,7 +40,7 @@ import type {
   StoreCapabilities,
   StoreStats,
 } from '../store.js';
-import { ChangeListeners } from '../changeListeners.js';
+import { Listeners } from '../listeners.js';
 import { type HealthMark, markHealth } from '../health.js';
 import * as apiKeys from './apiKeys.js';
 import { ActiveSubscriptions } from './activeSubscriptions.js';
@@ -67,8 +67,8 @@ export interface DynamoTuning extends Layout {
 
 export class DynamoStore implements Store {
   readonly capabilities: StoreCapabilities = { crossProcessWakeups: false, multiProcess: true };
-  private readonly listeners = new Set<(ids: string[]) => void>();
-  private readonly changes = new ChangeListeners();
+  private readonly ready = new Listeners<string[]>();
+  private readonly changes = new Listeners();
   private readonly active: ActiveSubscriptions;
   private transactions: boolean | 'auto';
   private closed = false;
@@ -103,7 +103,7 @@ export class DynamoStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.appends.idle();
-    this.listeners.clear();
+    this.ready.clear();
     this.changes.clear();
     this.db.raw.destroy();
   }
@@ -118,14 +118,7 @@ export class DynamoStore implements Store {
 
   private wake(ids: Iterable<string>): void {
     const list = [...new Set(ids)];
-    if (list.length === 0) return;
-    for (const listener of this.listeners) {
-      try {
-        listener(list);
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
+    if (list.length > 0) this.ready.emit(list);
   }
 
   // ── events ──────────────────────────────────────────────────────────────────────────────
@@ -262,10 +255,7 @@ export class DynamoStore implements Store {
   }
 
   onDeliveriesReady(listener: (subscriptionIds: string[]) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.ready.add(listener);
   }
 
   /** This process only: other processes notice at their dispatchers' periodic refresh. */

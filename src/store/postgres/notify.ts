@@ -23,10 +23,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { ChangeListeners } from '../changeListeners.js';
+import { Listeners } from '../listeners.js';
 import type { Queryable } from './pool.js';
-
-type Listener = (subscriptionIds: string[]) => void;
 
 /** NOTIFY payloads must stay under 8,000 bytes. */
 const MAX_PAYLOAD = 7_000;
@@ -53,8 +51,8 @@ export interface NotifierOptions {
 export class Notifier {
   /** Tags this process's notifications so it can skip them when they come back. */
   readonly origin = randomBytes(6).toString('base64url');
-  private readonly listeners = new Set<Listener>();
-  private readonly changeListeners = new ChangeListeners();
+  private readonly ready: Listeners<string[]>;
+  private readonly changes: Listeners;
   private client: pg.Client | null = null;
   private state: 'idle' | 'connecting' | 'listening' | 'closed' = 'idle';
   private backoffMs = 100;
@@ -63,23 +61,24 @@ export class Notifier {
   private connectedOnce = false;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly options: NotifierOptions) {}
+  constructor(private readonly options: NotifierOptions) {
+    this.ready = new Listeners<string[]>(options.onError);
+    this.changes = new Listeners(options.onError);
+  }
 
   get channel(): string {
     return this.options.channel;
   }
 
-  subscribe(listener: Listener): () => void {
-    this.listeners.add(listener);
+  subscribe(listener: (subscriptionIds: string[]) => void): () => void {
+    const off = this.ready.add(listener);
     if (this.state === 'idle') void this.connect();
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return off;
   }
 
   /** Listens for subscription changes made by any process (this one's are told directly). */
   subscribeChanges(listener: () => void): () => void {
-    const off = this.changeListeners.add(listener);
+    const off = this.changes.add(listener);
     if (this.state === 'idle') void this.connect();
     return off;
   }
@@ -90,7 +89,7 @@ export class Notifier {
    * processes catch up at their dispatchers' periodic refresh.
    */
   async notifyChanged(db: Queryable): Promise<void> {
-    this.changeListeners.emit();
+    this.changes.emit();
     try {
       await db.query('SELECT pg_notify($1, $2)', [this.options.channel, JSON.stringify({ o: this.origin, c: 1 })]);
     } catch (error) {
@@ -115,13 +114,13 @@ export class Notifier {
   /** Calls this process's listeners (after the write committed). */
   emitLocal(subscriptionIds: Iterable<string>): void {
     const ids = [...subscriptionIds];
-    if (ids.length > 0) this.emit(ids);
+    if (ids.length > 0) this.ready.emit(ids);
   }
 
   async close(): Promise<void> {
     this.state = 'closed';
-    this.listeners.clear();
-    this.changeListeners.clear();
+    this.ready.clear();
+    this.changes.clear();
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     const client = this.client;
@@ -145,16 +144,6 @@ export class Notifier {
     }
     if (chunk.length > 0) out.push(JSON.stringify({ o: this.origin, s: chunk }));
     return out;
-  }
-
-  private emit(ids: string[]): void {
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(ids);
-      } catch (error) {
-        this.options.onError(error as Error);
-      }
-    }
   }
 
   private async connect(): Promise<void> {
@@ -195,12 +184,12 @@ export class Notifier {
       const message = JSON.parse(payload) as { o?: string; s?: unknown; c?: unknown };
       if (message.o === this.origin) return;
       if (message.c === 1) {
-        this.changeListeners.emit();
+        this.changes.emit();
         return;
       }
       if (!Array.isArray(message.s)) return;
       const ids = message.s.filter((id): id is string => typeof id === 'string');
-      if (ids.length > 0) this.emit(ids);
+      if (ids.length > 0) this.ready.emit(ids);
     } catch {
       // Not ours: someone else NOTIFYing on the channel by hand.
     }
@@ -224,10 +213,10 @@ export class Notifier {
   }
 
   private async wakeEveryone(): Promise<void> {
-    this.changeListeners.emit();
+    this.changes.emit();
     try {
       const ids = await this.options.activeSubscriptions();
-      if (ids.length > 0) this.emit(ids);
+      if (ids.length > 0) this.ready.emit(ids);
     } catch (error) {
       this.options.onError(error as Error);
     }

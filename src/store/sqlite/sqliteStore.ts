@@ -36,7 +36,7 @@ import type {
   StoreCapabilities,
   StoreStats,
 } from '../store.js';
-import { ChangeListeners } from '../changeListeners.js';
+import { Listeners } from '../listeners.js';
 import { Checkpointer } from './checkpointer.js';
 import { mapSqliteError } from './errors.js';
 import { FileIdentity } from './fileIdentity.js';
@@ -65,8 +65,6 @@ import * as subscriptions from './queries/subscriptions.js';
 import { SubscriptionCache } from './subscriptionCache.js';
 import { WalSync } from './walSync.js';
 
-type Listener = (subscriptionIds: string[]) => void;
-
 export class SqliteStore implements Store {
   readonly capabilities: StoreCapabilities = { crossProcessWakeups: false, multiProcess: false };
   private readonly writer: GroupCommit;
@@ -74,8 +72,8 @@ export class SqliteStore implements Store {
   private readonly checkpointer: Checkpointer | null;
   private readonly identity: FileIdentity | null;
   private readonly active = new SubscriptionCache();
-  private readonly listeners = new Set<Listener>();
-  private readonly changes = new ChangeListeners();
+  private readonly ready = new Listeners<string[]>();
+  private readonly changes = new Listeners();
   private closed = false;
 
   constructor(
@@ -90,7 +88,7 @@ export class SqliteStore implements Store {
     this.writer = new GroupCommit(
       db,
       clock,
-      (ids) => this.emit(ids),
+      (ids) => this.ready.emit(ids),
       () => this.active.invalidate(),
       writeCounts,
       // On disk, and in the file that is still at the database's path.
@@ -109,7 +107,7 @@ export class SqliteStore implements Store {
     await this.walSync?.drained();
     this.walSync?.close();
     await this.checkpointer?.close();
-    this.listeners.clear();
+    this.ready.clear();
     this.changes.clear();
     this.db.close();
   }
@@ -191,9 +189,8 @@ export class SqliteStore implements Store {
     return this.read(() => nextDueAt(this.db, subscriptionId));
   }
 
-  onDeliveriesReady(listener: Listener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  onDeliveriesReady(listener: (subscriptionIds: string[]) => void): () => void {
+    return this.ready.add(listener);
   }
 
   onSubscriptionsChanged(listener: () => void): () => void {
@@ -295,15 +292,5 @@ export class SqliteStore implements Store {
     const result = await write;
     this.changes.emit();
     return result;
-  }
-
-  private emit(subscriptionIds: string[]): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(subscriptionIds);
-      } catch {
-        // A listener's failure must not undo or hide a committed write.
-      }
-    }
   }
 }
