@@ -129,13 +129,6 @@ function gatherEnv(options: LoadOptions): { env: Env; sources: Sources } {
   const env = options.env ?? process.env;
   const merged: Env = {};
   const sources: Sources = {};
-  const dotenvPath = resolve(cwd, '.env');
-  if (existsSync(dotenvPath)) {
-    for (const [key, value] of Object.entries(parseDotenv(readFileSync(dotenvPath)))) {
-      merged[key] = value;
-      sources[key] = { from: '.env', file: dotenvPath };
-    }
-  }
   // An empty value counts as unset, so it neither hides a .env value nor overrides it.
   const layer = (values: Env, source: SettingSource) => {
     for (const [key, value] of Object.entries(values)) {
@@ -144,13 +137,10 @@ function gatherEnv(options: LoadOptions): { env: Env; sources: Sources } {
       sources[key] = source;
     }
   };
+  const dotenvPath = resolve(cwd, '.env');
+  if (existsSync(dotenvPath)) layer(parseDotenv(readFileSync(dotenvPath)), { from: '.env', file: dotenvPath });
   layer(env, { from: 'environment' });
   layer(options.overrides ?? {}, { from: 'command line' });
-  for (const key of Object.keys(merged)) {
-    if (merged[key] !== '') continue;
-    delete merged[key];
-    delete sources[key];
-  }
 
   if (options.secrets) applySeedSecrets(merged, sources, options.secrets.values, options.secrets.setting, null);
   const secretsFile = merged.TRIGGERS_SECRETS_FILE;
