@@ -8,11 +8,10 @@
  * (`GET /inbox`).
  */
 import type { ResolvedConfig } from './config/secrets.js';
-import type { SigningSecret } from './core/types.js';
+import { rotate } from './core/signing.js';
 import type { Store } from './store/store.js';
 
 export const DEFAULT_SUBSCRIPTION_ID = 'default';
-const ROTATION_OVERLAP_MS = 24 * 3_600_000;
 
 export async function ensureDefaultSubscription(store: Store, config: ResolvedConfig, now = Date.now()): Promise<void> {
   const existing = await store.getSubscription(DEFAULT_SUBSCRIPTION_ID);
@@ -39,11 +38,6 @@ export async function ensureDefaultSubscription(store: Store, config: ResolvedCo
   if (current.url !== config.webhookUrl) patch.url = config.webhookUrl;
   const currentSecret = current.secrets.find((s) => s.expires_at === null)?.secret;
   const configured = config.sources.TRIGGERS_WEBHOOK_SECRET !== undefined;
-  if (configured && currentSecret !== config.webhookSecret) {
-    const kept: SigningSecret[] = current.secrets
-      .filter((s) => (s.expires_at === null || s.expires_at > now) && s.secret !== config.webhookSecret)
-      .map((s) => (s.expires_at === null ? { secret: s.secret, expires_at: now + ROTATION_OVERLAP_MS } : s));
-    patch.secrets = [{ secret: config.webhookSecret, expires_at: null }, ...kept];
-  }
+  if (configured && currentSecret !== config.webhookSecret) patch.secrets = rotate(current.secrets, config.webhookSecret, now);
   if (Object.keys(patch).length > 0) await store.updateSubscription(DEFAULT_SUBSCRIPTION_ID, patch);
 }

@@ -9,19 +9,15 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { newSubscriptionId } from '../core/ids.js';
-import { generateSecret, isValidSecret } from '../core/signing.js';
+import { generateSecret, isValidSecret, rotate } from '../core/signing.js';
 import { checkTargetUrl, parseTargetUrl } from '../core/targets.js';
 import { type DeliveryOptionsInput, parseDeliveryOptions } from '../core/deliveryOptions.js';
-import type { DeliveryOptions, EpochMs, SigningSecret, Subscription, SubscriptionPatch } from '../core/types.js';
+import type { DeliveryOptions, Subscription, SubscriptionPatch } from '../core/types.js';
 import type { ApiContext } from './context.js';
 import { emptyBodyIsObject } from './deliveries.js';
 import { idParam } from './query.js';
 import { commonErrors, eventFilterSchema, idParam as idParamSchema, subscriptionSchema } from './schemas.js';
 import { subscription as serialize } from './serialize.js';
-
-export const PREVIOUS_SECRET_TTL_MS = 24 * 3_600_000;
-/** Secrets kept on a subscription at once (the current one and recent rotations). */
-const MAX_SECRETS = 5;
 
 interface SubscriptionBody {
   id?: string;
@@ -300,12 +296,4 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
       return reply.code(204).send();
     },
   );
-}
-
-/** The new secret first; the outgoing current one expires in 24 h; expired ones are dropped. */
-export function rotate(secrets: readonly SigningSecret[], next: string, now: EpochMs): SigningSecret[] {
-  const kept = secrets
-    .map((s) => (s.expires_at === null ? { secret: s.secret, expires_at: now + PREVIOUS_SECRET_TTL_MS } : s))
-    .filter((s) => (s.expires_at as number) > now && s.secret !== next);
-  return [{ secret: next, expires_at: null }, ...kept].slice(0, MAX_SECRETS);
 }

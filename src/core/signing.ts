@@ -5,6 +5,7 @@
  * the raw body.
  */
 import { createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { EpochMs, SigningSecret } from './types.js';
 
 const PREFIX = 'whsec_';
 
@@ -103,4 +104,20 @@ export function verifyLegacy(secrets: readonly string[], signature: string, body
     const expected = Buffer.from(legacySignature(secret, body), 'hex');
     return offered.length === expected.length && timingSafeEqual(offered, expected);
   });
+}
+
+/** How long a secret replaced by a rotation keeps signing beside the new one. */
+export const PREVIOUS_SECRET_TTL_MS = 24 * 3_600_000;
+/** Secrets kept on a subscription at once (the current one and recent rotations). */
+const MAX_SECRETS = 5;
+
+/**
+ * A rotation to `next`: it comes first and signs from now on; the outgoing current secret keeps
+ * signing for PREVIOUS_SECRET_TTL_MS; expired ones, and `next` if it was among them, are dropped.
+ */
+export function rotate(secrets: readonly SigningSecret[], next: string, now: EpochMs): SigningSecret[] {
+  const kept = secrets
+    .map((s) => (s.expires_at === null ? { secret: s.secret, expires_at: now + PREVIOUS_SECRET_TTL_MS } : s))
+    .filter((s) => (s.expires_at as number) > now && s.secret !== next);
+  return [{ secret: next, expires_at: null }, ...kept].slice(0, MAX_SECRETS);
 }
