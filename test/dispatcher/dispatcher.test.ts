@@ -374,7 +374,15 @@ test('at debug level, every attempt is logged with its event id: delivered, and 
   h?.dispatcher.start();
   const [id] = await appendEvents(store, 1);
   await deliveryStatus(store, id as string, 'logged', 'delivered');
-  const about = lines.filter((line) => line.event_id === id).map((line) => [line.msg, line.status_code]);
+  // The line follows the settle that a reader of the store may see first.
+  const about = await eventually(
+    () => {
+      const found = lines.filter((line) => line.event_id === id).map((line) => [line.msg, line.status_code]);
+      return found.length >= 2 && found;
+    },
+    5_000,
+    'the delivered line',
+  );
   assert.deepEqual(about, [
     ['delivery attempt failed; will retry', 503],
     ['delivered', 200],
