@@ -310,7 +310,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
     database = { ...database, retentionDays: integer(env, 'TRIGGERS_RETENTION_DAYS', 90, 1, 36_500) };
 
   const scheduleText = env.TRIGGERS_RETRY_SCHEDULE ?? DEFAULT_RETRY_SCHEDULE;
-  // parseSchedule skips empty entries; in configuration one is a typo, not a wish for fewer retries.
+  // parseSchedule refuses an empty entry too; this says which one.
   const emptyEntry = scheduleText.split(',').findIndex((entry) => entry.trim() === '');
   if (emptyEntry !== -1) {
     throw new ConfigError(

@@ -8,10 +8,14 @@ import { parseDuration } from './duration.js';
 export const DEFAULT_RETRY_SCHEDULE = '1s,2s,4s,5m,30m,2h,5h,10h,14h,20h,24h';
 export const JITTER = 0.2;
 
-/** Parses `1s,2s,4s,…`; returns null when any item is not a duration. */
+/**
+ * Parses `1s,2s,4s,…`; an empty (or blank) text is no retries. Returns null when any item is
+ * not a duration, an empty one (`1s,,2s`, a trailing comma) included: that is a typo, not a
+ * wish for fewer retries.
+ */
 export function parseSchedule(text: string): number[] | null {
-  const parts = text.split(',').map((part) => part.trim()).filter((part) => part !== '');
-  const delays = parts.map(parseDuration);
+  if (text.trim() === '') return [];
+  const delays = text.split(',').map(parseDuration);
   if (delays.some((delay) => delay === null || delay < 0)) return null;
   return delays as number[];
 }

@@ -61,6 +61,9 @@ describe('durations and the retry schedule', () => {
     assert.equal(parseDuration('5 minutes'), null);
     assert.deepEqual(parseSchedule('1s, 2s,4s'), [1000, 2000, 4000]);
     assert.equal(parseSchedule('1s,soon'), null);
+    assert.deepEqual(parseSchedule(' '), []);
+    assert.equal(parseSchedule('1s,,2s'), null);
+    assert.equal(parseSchedule('1s,2s,'), null);
   });
   it('jitters each delay by at most 20 % and ends when the schedule is used up', () => {
     const schedule = [1000, 2000];

@@ -84,6 +84,7 @@ describe('subscription delivery control (API)', () => {
       [{ timeout: '50ms' }, 'invalid_timeout'],
       [{ timeout: '6m' }, 'invalid_timeout'],
       [{ retry_schedule: '1s,soon' }, 'invalid_retry_schedule'],
+      [{ retry_schedule: '1s,,2s' }, 'invalid_retry_schedule'],
       [{ retry_schedule: '30d' }, 'invalid_retry_schedule'],
       [{ headers: { 'x-a': 'one\r\nx-injected: yes' } }, 'invalid_headers'],
       [{ headers: { 'x-a': 'line\nbreak' } }, 'invalid_headers'],
