@@ -4,24 +4,25 @@
  * live feed `GET /console/stream`, and `GET /events/export` (CSV or NDJSON, streamed page by page).
  *
  * `/console/*` is open in the auth guard (PUBLIC_ROUTES), so the stream checks credentials
- * itself: `Authorization: Bearer <token>` or `X-API-Key` (the console reads it with fetch), or
- * `?access_token=<token>` for an EventSource, which cannot send headers.
+ * itself, with the guard's Authenticator (the `read` scope, revocation): `Authorization: Bearer
+ * <token>` or `X-API-Key` (the console reads it with fetch), or `?access_token=<token>` for an
+ * EventSource, which cannot send headers.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { jwtVerify } from 'jose';
+import { decodeJwt } from 'jose';
 import { encode, loadAssets } from '../console/server/static.js';
 import { LiveHub, type LiveSource, type ReceiverFeedLike, type Summary } from '../console/server/stream.js';
-import { sha256 as digest } from '../core/digest.js';
-import { AuthError } from '../core/errors.js';
+import { AuthError, ForbiddenError } from '../core/errors.js';
 import type { EventStatus } from '../core/types.js';
 import { receiverFeed } from '../receiver/feed.js';
 import type { EventQuery } from '../store/store.js';
+import type { Authenticator, Principal } from './auth.js';
 import type { ApiContext } from './context.js';
 import { sendError } from './errors.js';
 import { filterParam, q, timeParam } from './query.js';
 import { commonErrors } from './schemas.js';
+import { allows } from './scopes.js';
 import { eventSummary } from './serialize.js';
 
 export type { ReceiverFeedLike } from '../console/server/stream.js';
@@ -40,28 +41,32 @@ const SECURITY_HEADERS = {
   'x-frame-options': 'DENY',
 };
 
-/** When the stream's credentials stop being valid (null: an API key, valid until the key changes). */
-async function streamCredentials(request: FastifyRequest, ctx: ApiContext, jwtKey: Uint8Array): Promise<number | null> {
+/**
+ * When the stream's credentials stop being valid (null: an API key, valid until it is revoked).
+ * The same Authenticator as the auth guard decides, so the feed (which carries received webhook
+ * bodies and headers) asks what every `read` route asks: a known key or a valid token, not
+ * revoked, holding the `read` scope.
+ */
+async function streamCredentials(request: FastifyRequest, auth: Authenticator): Promise<number | null> {
   const apiKey = request.headers['x-api-key'];
+  let principal: Principal;
+  let until: number | null = null;
   if (typeof apiKey === 'string' && apiKey !== '') {
-    if (timingSafeEqual(digest(apiKey), digest(ctx.config.apiKey))) return null;
-    throw new AuthError('Invalid API key', 'invalid_credentials');
+    const known = await auth.keyPrincipal(apiKey);
+    if (known === null) throw new AuthError('Invalid API key', 'invalid_credentials');
+    principal = known;
+  } else {
+    const header = request.headers.authorization;
+    const fromHeader = header === undefined ? null : /^Bearer[ \t]+([^ \t]+)[ \t]*$/i.exec(header)?.[1];
+    const fromQuery = (request.query as { access_token?: string }).access_token;
+    const token = fromHeader ?? fromQuery;
+    if (!token) throw new AuthError('Authentication required: send Authorization: Bearer <token> or ?access_token=<token>');
+    // Throws AuthError for a bad, expired or revoked token; once it passes, its claims can be read.
+    principal = await auth.tokenPrincipal(token);
+    until = (decodeJwt(token).exp as number) * 1000;
   }
-  const header = request.headers.authorization;
-  const fromHeader = header === undefined ? null : /^Bearer[ \t]+([^ \t]+)[ \t]*$/i.exec(header)?.[1];
-  const fromQuery = (request.query as { access_token?: string }).access_token;
-  const token = fromHeader ?? fromQuery;
-  if (!token) throw new AuthError('Authentication required: send Authorization: Bearer <token> or ?access_token=<token>');
-  try {
-    const { payload } = await jwtVerify(token, jwtKey, {
-      algorithms: ['HS256'],
-      currentDate: new Date(ctx.clock()),
-      requiredClaims: ['exp'],
-    });
-    return (payload.exp as number) * 1000;
-  } catch {
-    throw new AuthError('Invalid or expired token', 'invalid_token');
-  }
+  if (!allows(principal.scopes, 'read')) throw new ForbiddenError('This key lacks the read scope needed for GET /console/stream');
+  return until;
 }
 
 const CSV_HEADER = 'id,created_at,type,source,status,payload\r\n';
@@ -92,9 +97,13 @@ async function* exportLines(ctx: ApiContext, query: EventQuery, format: ExportFo
   } while (after !== null);
 }
 
-export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, options: ConsoleOptions = {}): Promise<void> {
+export async function consoleRoutes(
+  app: FastifyInstance,
+  ctx: ApiContext,
+  auth: Authenticator,
+  options: ConsoleOptions = {},
+): Promise<void> {
   const assets = loadAssets();
-  const jwtKey = new TextEncoder().encode(ctx.config.jwtSecret);
 
   function serveAsset(request: FastifyRequest, reply: FastifyReply, path: string): FastifyReply {
     const item = assets.get(path);
@@ -159,7 +168,7 @@ export async function consoleRoutes(app: FastifyInstance, ctx: ApiContext, optio
     async (request, reply) => {
       let until: number | null;
       try {
-        until = await streamCredentials(request, ctx, jwtKey);
+        until = await streamCredentials(request, auth);
       } catch (error) {
         reply.header('www-authenticate', 'Bearer realm="triggers"');
         throw error;

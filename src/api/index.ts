@@ -79,7 +79,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(async (scope) => subscriptionRoutes(scope, ctx));
     await app.register(async (scope) => deadLetterRoutes(scope, ctx));
     await app.register(async (scope) => receiverRoutes(scope, ctx));
-    await app.register(async (scope) => consoleRoutes(scope, ctx));
+    await app.register(async (scope) => consoleRoutes(scope, ctx, auth));
     await app.register(async (scope) => keyRoutes(scope, ctx, auth));
   }
   return app;
