@@ -169,6 +169,15 @@ export function clientErrorHandler(logger: Logger): (error: Error & { code?: str
   };
 }
 
+/**
+ * A request's URL as it may be logged: a token in the query string (the console's live feed
+ * takes `?access_token=`, since EventSource cannot send headers) is blanked, so a failure while
+ * consoles reconnect does not write working tokens to the log.
+ */
+function loggableUrl(url: string): string {
+  return url.replace(/([?&]access_token=)[^&#]*/gi, '$1[redacted]');
+}
+
 export function installErrorHandling(app: FastifyInstance, logger: Logger, routes: RouteTable): void {
   app.addHook('onRoute', (route) => {
     routes.add(route.method as string | string[], route.url);
@@ -177,8 +186,9 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger, route
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const mapped = classify(error);
     if (mapped.status >= 500) {
-      if (mapped.status === 503) logger.warn({ err: error, url: request.url }, 'storage unavailable');
-      else logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
+      const url = loggableUrl(request.url);
+      if (mapped.status === 503) logger.warn({ err: error, url }, 'storage unavailable');
+      else logger.error({ err: error, method: request.method, url }, 'request failed');
     }
     if (mapped.retryAfter !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(mapped.retryAfter))));
     return sendError(reply, mapped.status, mapped.code, mapped.message);
