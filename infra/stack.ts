@@ -11,6 +11,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -69,8 +70,18 @@ export class TriggersStack extends Stack {
       NODE_OPTIONS: '--enable-source-maps',
     };
     const architecture = settings.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64;
-    const fn = (fnId: string, description: string, handler: string, memorySize: number, timeout: Duration) =>
-      new lambda.Function(this, fnId, {
+    const fn = (fnId: string, description: string, handler: string, memorySize: number, timeout: Duration) => {
+      const logGroup = new logs.LogGroup(this, `${fnId}Logs`, {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      // A role of its own instead of CDK's default, whose AWSLambdaBasicExecutionRole lets a
+      // function create and write any log group in the account: this one writes its own only.
+      const role = new iam.Role(this, `${fnId}ServiceRole`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      });
+      logGroup.grantWrite(role);
+      return new lambda.Function(this, fnId, {
         description,
         runtime: RUNTIMES[settings.runtime],
         architecture,
@@ -79,11 +90,10 @@ export class TriggersStack extends Stack {
         memorySize,
         timeout,
         environment,
-        logGroup: new logs.LogGroup(this, `${fnId}Logs`, {
-          retention: logs.RetentionDays.ONE_MONTH,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
+        role,
+        logGroup,
       });
+    };
 
     const api = fn('ApiFunction', 'Triggers HTTP API', HANDLERS.api, 512, Duration.seconds(30));
     table.grantReadWriteData(api);

@@ -93,7 +93,7 @@ describe('the default stack', () => {
     assert.deepEqual(defined, tableSchema.keyAttributes.map((name) => `${name}:S`).sort());
   });
 
-  it('has two functions on Node.js 20 / arm64 with the env every function gets', () => {
+  it('has two functions on Node.js 22 / arm64 with the env every function gets', () => {
     template.resourceCountIs('AWS::Lambda::Function', 2);
     for (const handler of [HANDLERS.api, HANDLERS.scheduled]) {
       const [, fn] = fnByHandler(template, handler);
@@ -229,6 +229,21 @@ describe('the default stack', () => {
         assert.ok(!resources(statement).includes('*'), `${handler}: ${actions(statement).join(',')} on *`);
         assert.ok(!actions(statement).some((a) => a.endsWith('*')), `${handler}: wildcard action`);
       }
+    }
+  });
+
+  it('lets each function write its own log group only: no managed policy, no logs action on another group', () => {
+    for (const handler of [HANDLERS.api, HANDLERS.scheduled]) {
+      const [, fn] = fnByHandler(template, handler);
+      const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+      const role = template.toJSON().Resources[roleId] as Resource;
+      // AWSLambdaBasicExecutionRole would allow logs:CreateLogGroup and PutLogEvents on every group.
+      assert.equal(role.Properties.ManagedPolicyArns, undefined, `${handler}: managed policies`);
+      const logGroup = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      const logStatements = statementsOf(template, fn).filter((s) => actions(s).some((a) => a.startsWith('logs:')));
+      assert.deepEqual(logStatements.flatMap(actions).sort(), ['logs:CreateLogStream', 'logs:PutLogEvents']);
+      for (const statement of logStatements)
+        assert.deepEqual(resources(statement), [{ 'Fn::GetAtt': [logGroup, 'Arn'] }], `${handler}: logs on its own group`);
     }
   });
 
