@@ -45,8 +45,11 @@ export function createApiHandler(options: HandlerOptions = {}): ApiHandler {
     async build(parts) {
       const app = await buildApi({ ...parts, role: 'api' });
       // No request decoration (no route reads the Lambda event); binary types are base64-encoded.
+      // A comma is part of a query value, as with `serve` (`?source=shop,eu`): the adapter would
+      // split payload 2.0 values at commas into arrays, which the routes refuse as not strings.
       const proxy = awsLambdaFastify(app, {
         decorateRequest: false,
+        parseCommaSeparatedQueryParams: false,
         binaryMimeTypes: ['image/*', 'font/*', 'application/octet-stream'],
       });
       // Route compilation and plugin start-up happen here, once per container, not in the first request.

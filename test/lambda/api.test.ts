@@ -83,6 +83,21 @@ describe('API handler behind a function URL', () => {
     assert.equal(health.status, 200);
   });
 
+  it('a query value with a comma is one value, as with triggers serve (GET /events?source=shop,eu)', async () => {
+    const auth = { 'x-api-key': API_KEY };
+    const created = await call('POST', '/events', {
+      body: { type: 'order.created', source: 'shop,eu', payload: {} },
+      headers: auth,
+    });
+    assert.equal(created.status, 201);
+    const listed = await call('GET', '/events?source=shop%2Ceu', { headers: auth });
+    assert.equal(listed.status, 200, JSON.stringify(listed.json));
+    assert.deepEqual(
+      listed.json.data.map((event: { id: string }) => event.id),
+      [created.json.id],
+    );
+  });
+
   it('a bad body is a 400 in the error shape, never a 5xx', async () => {
     const res = await call('POST', '/events', { body: { type: 1 }, headers: { 'x-api-key': API_KEY } });
     assert.equal(res.status, 400);
