@@ -5,12 +5,29 @@
  * the event loop), and a busy timeout so a second process (`triggers migrate`) waits briefly
  * instead of failing at once. An in-memory database has nothing to sync.
  */
+import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Db } from './prepared.js';
 
 export const BUSY_TIMEOUT_MS = 5_000;
 
+/**
+ * Creates a new database file readable by its owner only (SQLite gives its WAL and shm files the
+ * same mode). It holds what secrets.json (0600) holds, and more: signing secrets, payloads,
+ * received headers. An existing file keeps the mode its operator gave it.
+ */
+function createPrivately(path: string): void {
+  if (path === ':memory:' || path === '') return;
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch {
+    // EEXIST: an existing database, left as it is. Anything else (a missing folder, no
+    // permission) SQLite reports itself, with the message operators know, when it opens the path.
+  }
+}
+
 export function openDatabase(path: string): Db {
+  createPrivately(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma(path === ':memory:' ? 'synchronous = FULL' : 'synchronous = NORMAL');
