@@ -31,6 +31,13 @@ for (const [network, prefix] of [
   ['fe80::', 10],
   ['ff00::', 8],
   ['64:ff9b::', 96],
+  // Forms that embed an IPv4 address, which a translator or relay on the path may reach:
+  // IPv4-compatible (::a.b.c.d, deprecated), IPv4-translated (SIIT), local-use NAT64 (RFC 8215)
+  // and 6to4 (deprecated, RFC 7526; no public relays are left, so the whole prefix goes).
+  ['::', 96],
+  ['::ffff:0:0:0', 96],
+  ['64:ff9b:1::', 48],
+  ['2002::', 16],
 ] as const) {
   blocked.addSubnet(network, prefix, 'ipv6');
 }

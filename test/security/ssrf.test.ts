@@ -22,6 +22,12 @@ const PRIVATE_LITERALS = [
   'http://[::ffff:127.0.0.1]/hook',
   'http://[fd00::1]/hook',
   'http://[fe80::1]/hook',
+  // IPv6 forms that carry an IPv4 address a translator or relay would reach.
+  'http://[::127.0.0.1]/hook',
+  'http://[::ffff:0:127.0.0.1]/hook',
+  'http://[64:ff9b:1::a9fe:a9fe]/hook',
+  'http://[2002:7f00:1::1]/hook',
+  'http://[2002:a9fe:a9fe::1]/hook',
   'http://0x7f000001/hook',
   'http://2130706433/hook',
   'http://017700000001/hook',
@@ -30,8 +36,20 @@ const PRIVATE_LITERALS = [
 ];
 const PRIVATE_NAMES = ['http://localhost/hook', 'http://localhost:9/hook', 'http://LOCALHOST/hook'];
 /** Not resolvable offline (or at all): refused too, never stored unchecked. */
-const UNRESOLVABLE = ['http://localhost./hook', 'http://foo.localhost/hook', 'http://127.0.0.1.nip.io/hook', 'http://nothing.invalid/hook'];
-const MALFORMED = ['file:///etc/passwd', 'gopher://127.0.0.1:70/', 'ftp://example.com/', 'http://user:pass@example.com/', 'not a url', 'http://'];
+const UNRESOLVABLE = [
+  'http://localhost./hook',
+  'http://foo.localhost/hook',
+  'http://127.0.0.1.nip.io/hook',
+  'http://nothing.invalid/hook',
+];
+const MALFORMED = [
+  'file:///etc/passwd',
+  'gopher://127.0.0.1:70/',
+  'ftp://example.com/',
+  'http://user:pass@example.com/',
+  'not a url',
+  'http://',
+];
 
 describe('security: SSRF at creation and update', () => {
   let server: TestServer;
