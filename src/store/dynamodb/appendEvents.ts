@@ -7,9 +7,12 @@
  * TransactWriteItems, every item conditional on not existing yet: a taken key replays its first
  * response, a taken event id is a ConflictError, and nothing is half-written. TransactWriteItems
  * takes 100 items; a larger request (a batch of events, or an event matching more than 98
- * subscriptions) is written as several transactions in order, key and first event first: it is
- * all stored when the promise resolves, but a process dying in between can leave its first part
- * stored and the rest not.
+ * subscriptions) is written as several transactions in order, after a read of its key (a live key
+ * replays, nothing written), and with the key in the last one: it is all stored when the promise
+ * resolves. A request that fails or dies in between leaves its first part stored and no key, so
+ * the client's retry stores the events again (duplicates under new ids) rather than replaying a
+ * 201 for events that were never stored. Two such requests racing with one key can both store
+ * events; the later one's key write fails and it replays the first's response.
  *
  * Without transactions (dynalite has no TransactWriteItems): each key by a conditional put, then
  * each event by a conditional put, then the stored events' deliveries by BatchWriteItem (25 a
@@ -204,8 +207,25 @@ export async function probeTransactions(db: Dynamo): Promise<boolean> {
   }
 }
 
+/** The response stored under a key that is still live (IDEMPOTENCY_TTL_MS), or null. */
+async function liveResponse(db: Dynamo, key: Write): Promise<{ status: number; body: Json } | null> {
+  const { Item: item } = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: { pk: key.item.pk, sk: key.item.sk }, ConsistentRead: true }),
+  );
+  if (item === undefined || Number(item.created_at) <= Number(key.item.created_at) - IDEMPOTENCY_TTL_MS) return null;
+  return { status: Number(item.status), body: JSON.parse(String(item.body)) as Json };
+}
+
 async function writeTransactions(db: Dynamo, writes: Write[]): Promise<{ status: number; body: Json } | null> {
-  for (const chunk of chunkWrites(writes)) {
+  let chunks = chunkWrites(writes);
+  const key = writes.find((write) => write.what === 'key');
+  if (chunks.length > 1 && key !== undefined) {
+    // The key goes last, so it never answers for events a failure kept from being stored.
+    const replay = await liveResponse(db, key);
+    if (replay !== null) return replay;
+    chunks = chunkWrites([...writes.filter((write) => write !== key), key]);
+  }
+  for (const chunk of chunks) {
     for (let round = 0; ; round++) {
       try {
         await db.doc.send(
