@@ -42,7 +42,8 @@ const SECURITY_HEADERS = {
 };
 
 /**
- * When the stream's credentials stop being valid (null: an API key, valid until it is revoked).
+ * When the stream opened with these credentials ends: its token's expiry, or null for an API key
+ * (a stream already open is not cut when its key is revoked; a new one is refused).
  * The same Authenticator as the auth guard decides, so the feed (which carries received webhook
  * bodies and headers) asks what every `read` route asks: a known key or a valid token, not
  * revoked, holding the `read` scope.
