@@ -1,6 +1,7 @@
 /**
  * The seed's monitoring, for Triggers: an SNS topic, the alarm "more than 3 errors in 5 minutes"
- * on each dispatcher function plus the same threshold on failed (dead-lettered) deliveries, and
+ * on each dispatcher function plus the same threshold on failed (dead-lettered) deliveries, one
+ * more on the scheduled dispatcher for a run failing every time (which that threshold misses), and
  * a dashboard with the seed's two widget groups — event processing (processed, successful,
  * failed) and performance (latency, retries) — read from the EMF metrics the dispatcher writes.
  */
@@ -24,6 +25,12 @@ export const DISPATCHER_METRICS = {
 /** The seed's alarm: more than this many in one period. */
 export const ALARM_THRESHOLD = 3;
 export const ALARM_PERIOD = Duration.minutes(5);
+/**
+ * The scheduled dispatcher failing in this many 5-minute periods in a row. At the default
+ * rate(5 minutes), a run that fails is one invocation plus Lambda's two retries: 3 errors, never
+ * more than 3, so a dispatcher broken on every run would never cross the seed's threshold.
+ */
+export const FAILING_PERIODS = 3;
 
 export interface MonitoringProps {
   namespace: string;
@@ -46,14 +53,23 @@ export class Monitoring extends Construct {
     const metric = (metricName: string, statistic: string, label: string) =>
       new cloudwatch.Metric({ namespace: props.namespace, metricName, statistic, label, period: ALARM_PERIOD });
 
-    const alarm = (alarmId: string, description: string, watched: cloudwatch.IMetric) => {
+    const alarm = (
+      alarmId: string,
+      description: string,
+      watched: cloudwatch.IMetric,
+      rule: { threshold: number; operator: cloudwatch.ComparisonOperator; periods: number } = {
+        threshold: ALARM_THRESHOLD,
+        operator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        periods: 1,
+      },
+    ) => {
       const created = new cloudwatch.Alarm(scope, alarmId, {
         alarmDescription: description,
         metric: watched,
-        threshold: ALARM_THRESHOLD,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        datapointsToAlarm: 1,
+        threshold: rule.threshold,
+        comparisonOperator: rule.operator,
+        evaluationPeriods: rule.periods,
+        datapointsToAlarm: rule.periods,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
       created.addAlarmAction(new actions.SnsAction(this.topic));
@@ -66,6 +82,15 @@ export class Monitoring extends Construct {
         `${fnId}ErrorAlarm`,
         `Triggers ${fnId}: more than ${ALARM_THRESHOLD} invocation errors in 5 minutes`,
         fn.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }),
+      );
+    }
+    const scheduled = props.dispatchers[0];
+    if (scheduled) {
+      alarm(
+        `${scheduled.id}FailingAlarm`,
+        `Triggers ${scheduled.id}: invocation errors in each of ${FAILING_PERIODS} 5-minute periods in a row (failing on every run)`,
+        scheduled.fn.metricErrors({ period: ALARM_PERIOD, statistic: 'Sum' }),
+        { threshold: 1, operator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD, periods: FAILING_PERIODS },
       );
     }
     alarm(

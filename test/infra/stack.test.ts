@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { ALARM_THRESHOLD, DISPATCHER_METRICS } from '../../infra/monitoring.js';
+import { ALARM_THRESHOLD, DISPATCHER_METRICS, FAILING_PERIODS } from '../../infra/monitoring.js';
 import { HANDLERS, TriggersStack, type TriggersStackProps } from '../../infra/stack.js';
 import { tableSchema } from '../../src/store/dynamodb/schema.js';
 
@@ -183,7 +183,7 @@ describe('the default stack', () => {
       AlarmActions: [{ Ref: topicId }],
     };
     assert.equal(ALARM_THRESHOLD, 3);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       ...common,
       Namespace: 'AWS/Lambda',
@@ -195,6 +195,25 @@ describe('the default stack', () => {
       Namespace: 'Triggers',
       MetricName: 'FailedDeliveries',
     });
+  });
+
+  it('alarms when the scheduled dispatcher fails on every run, which > 3 in 5 minutes never catches at rate(5 minutes)', () => {
+    // One failing run is an invocation plus EventBridge's two retries: 3 errors, not more than 3.
+    const [dispatcherId] = fnByHandler(template, HANDLERS.scheduled);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: dispatcherId } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: FAILING_PERIODS,
+      DatapointsToAlarm: FAILING_PERIODS,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: idOf(template, 'AWS::SNS::Topic') }],
+    });
+    assert.equal(FAILING_PERIODS, 3);
   });
 
   it("has the dashboard with the seed's two widget groups", () => {
@@ -333,7 +352,7 @@ describe('the stack with streams and every option set', () => {
 
   it('alarms on the stream dispatcher too, in the configured namespace, and mails the topic', () => {
     const [streamId] = fnByHandler(template, HANDLERS.stream);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: streamId } }],
