@@ -5,7 +5,7 @@
  * client gets `{ "error": { "code", "message" } }` with a 4xx/5xx status. Bad input is always a 4xx; only a
  * bug or a storage failure is a 5xx, and storage failures say when to retry.
  */
-import { maxHeaderSize, STATUS_CODES as HTTP_REASONS } from 'node:http';
+import { maxHeaderSize, type ServerResponse, STATUS_CODES as HTTP_REASONS } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TriggersError, UnavailableError } from '../core/errors.js';
@@ -142,20 +142,30 @@ function classifyClientError(error: Error & { code?: string; reason?: string }):
   return { status: 400, code: 'invalid_request', message: `Malformed HTTP request${reason}` };
 }
 
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/** Sockets already being answered by `answerOnSocket` (a broken parser may report twice). */
+const answering = new WeakSet<Socket>();
+
 /**
- * Fastify's `clientErrorHandler` option: a request Node's HTTP parser refuses (a malformed
- * request line, headers too large, Content-Length with Transfer-Encoding) never reaches fastify,
- * so the answer is written on the raw socket — a complete HTTP/1.1 response with our JSON error
- * body — and the connection closed, since the parser cannot find where the next request starts.
+ * Writes a complete HTTP/1.1 response with our JSON error body on a raw socket and closes it —
+ * after the responses to the requests pipelined before this one have gone out, so each request
+ * gets its own answer, in order: a `POST /events` followed on the same connection by a
+ * malformed request gets its 201, then the 400 (answering at once, as Node does, would hand the
+ * stored event's client that 400).
  */
-export function clientErrorHandler(logger: Logger): (error: Error & { code?: string }, socket: Socket) => void {
-  return (error, socket) => {
-    if (error.code === 'ECONNRESET' || socket.destroyed) return;
-    const mapped = classifyClientError(error);
-    logger.trace({ err: error }, 'client error');
-    // As Node does: answer only when no response on this connection has begun to be written.
-    const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-    if (socket.writable && !inFlight?.headersSent) {
+function answerOnSocket(socket: Socket, mapped: Mapped): void {
+  if (answering.has(socket)) return;
+  answering.add(socket);
+  const answer = (): void => {
+    if (socket.destroyed) return;
+    // Node hands the socket to the next pipelined response as each one finishes.
+    const inFlight = (socket as HttpSocket)._httpMessage;
+    if (inFlight && !inFlight.writableFinished) {
+      inFlight.once('finish', answer);
+      return;
+    }
+    if (socket.writable) {
       const body = JSON.stringify(errorBody(mapped.code, mapped.message));
       socket.write(
         `HTTP/1.1 ${mapped.status} ${HTTP_REASONS[mapped.status] ?? ''}\r\n` +
@@ -166,6 +176,21 @@ export function clientErrorHandler(logger: Logger): (error: Error & { code?: str
       );
     }
     socket.destroy();
+  };
+  answer();
+}
+
+/**
+ * Fastify's `clientErrorHandler` option: a request Node's HTTP parser refuses (a malformed
+ * request line, headers too large, Content-Length with Transfer-Encoding) never reaches fastify,
+ * so the answer is written on the raw socket — a complete HTTP/1.1 response with our JSON error
+ * body — and the connection closed, since the parser cannot find where the next request starts.
+ */
+export function clientErrorHandler(logger: Logger): (error: Error & { code?: string }, socket: Socket) => void {
+  return (error, socket) => {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    logger.trace({ err: error }, 'client error');
+    answerOnSocket(socket, classifyClientError(error));
   };
 }
 

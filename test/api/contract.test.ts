@@ -17,6 +17,8 @@ interface RawAnswer {
   json: any;
   /** The server closed the connection after answering. */
   closed: boolean;
+  /** Everything the server sent, pipelined answers included. */
+  text: string;
 }
 
 /** Writes `data` on a fresh TCP connection and reads one HTTP response (until close or 2 s). */
@@ -41,7 +43,7 @@ function rawRequest(url: string, data: string): Promise<RawAnswer> {
       } catch {
         json = undefined;
       }
-      resolve({ status: Number(statusLine.split(' ')[1]), headers, json, closed });
+      resolve({ status: Number(statusLine.split(' ')[1]), headers, json, closed, text });
       socket.destroy();
     };
     const timer = setTimeout(finish, 2_000);
@@ -120,6 +122,25 @@ describe('HTTP contract: errors before routing', () => {
       assert.equal(answer.headers.connection, 'close');
       assert.ok(answer.closed);
     }
+  });
+
+  it('answers a malformed request pipelined after a valid one only after that one has its own answer', async () => {
+    const body = '{"type":"pipelined.ok","source":"s","payload":{}}';
+    const answer = await rawRequest(
+      server.url,
+      `POST /events HTTP/1.1\r\nHost: x\r\nX-API-Key: ${server.apiKey}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${body.length}\r\n\r\n${body}GARBAGE\r\n\r\n`,
+    );
+    // The stored event's client reads its 201, not the next request's 400.
+    assert.equal(answer.status, 201, answer.text);
+    const id = /"id":"(evt_\w+)"/.exec(answer.text)?.[1];
+    assert.match(answer.text, /\r\n\r\n\{"id":"evt_[\s\S]*HTTP\/1\.1 400 Bad Request\r\n[\s\S]*"code":"invalid_request"/);
+    assert.ok(answer.closed);
+    const stored = await server.request('GET', '/events?type=pipelined.ok');
+    assert.deepEqual(
+      stored.json.data.map((event: { id: string }) => event.id),
+      [id],
+    );
   });
 
   it('refuses Content-Length with Transfer-Encoding (request smuggling) with 400, storing nothing', async () => {
