@@ -5,7 +5,7 @@
  * client gets `{ "error": { "code", "message" } }` with a 4xx/5xx status. Bad input is always a 4xx; only a
  * bug or a storage failure is a 5xx, and storage failures say when to retry.
  */
-import { maxHeaderSize, type ServerResponse, STATUS_CODES as HTTP_REASONS } from 'node:http';
+import { type IncomingMessage, maxHeaderSize, type ServerResponse, STATUS_CODES as HTTP_REASONS } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TriggersError, UnavailableError } from '../core/errors.js';
@@ -54,6 +54,7 @@ const STATUS_CODES: Record<number, string> = {
   413: 'payload_too_large',
   414: 'uri_too_long',
   415: 'unsupported_media_type',
+  417: 'expectation_failed',
   429: 'too_many_requests',
   431: 'headers_too_large',
   503: 'unavailable',
@@ -192,6 +193,39 @@ export function clientErrorHandler(logger: Logger): (error: Error & { code?: str
     logger.trace({ err: error }, 'client error');
     answerOnSocket(socket, classifyClientError(error));
   };
+}
+
+/**
+ * What Node's HTTP server would answer itself, without our JSON body, before fastify sees the
+ * request: `CONNECT` (Node drops the connection without a word), an `Expect` other than
+ * `100-continue` (an empty 417), an HTTP/1.1 request without `Host` (an empty 400; Node's own
+ * check is turned off with `http: { requireHostHeader: false }` in the fastify options so this
+ * one answers instead).
+ */
+export function installProtocolErrors(app: FastifyInstance): void {
+  app.server.on('connect', (request: IncomingMessage, socket: Socket) => {
+    answerOnSocket(socket, {
+      status: 405,
+      code: 'method_not_allowed',
+      message: `CONNECT is not allowed on ${(request.url ?? '/').slice(0, 200)}: this server is not a proxy`,
+    });
+  });
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const body = JSON.stringify(
+      errorBody(
+        'expectation_failed',
+        `Expect: ${String(request.headers.expect).slice(0, 100)} is not supported; only 100-continue is`,
+      ),
+    );
+    response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+      reply.header('connection', 'close');
+      return sendError(reply, 400, 'invalid_request', 'An HTTP/1.1 request needs a Host header');
+    }
+  });
 }
 
 /**

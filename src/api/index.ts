@@ -16,7 +16,7 @@ import { consoleRoutes } from './console.js';
 import type { ApiContext, ApiDeps } from './context.js';
 import { deadLetterRoutes } from './deadLetters.js';
 import { deliveryRoutes } from './deliveries.js';
-import { clientErrorHandler, frameworkErrors, installErrorHandling, RouteTable } from './errors.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling, installProtocolErrors, RouteTable } from './errors.js';
 import { eventRoutes } from './events.js';
 import { healthRoutes } from './health.js';
 import { inboxRoutes } from './inbox.js';
@@ -51,6 +51,8 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // Errors raised before routing, and requests Node's parser refuses, answer in our shape too.
     frameworkErrors,
     clientErrorHandler: clientErrorHandler(logger),
+    // A request without Host is refused in our shape by installProtocolErrors, not by Node.
+    http: { requireHostHeader: false },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     // No type coercion: a number is never silently accepted as a string (query values are
     // converted explicitly, see query.ts).
@@ -64,6 +66,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(app));
 
   installErrorHandling(app, logger, new RouteTable());
+  installProtocolErrors(app);
   await registerOpenApi(app, { serverUrl: config.apiUrl });
 
   const auth = new Authenticator(ctx);

@@ -143,6 +143,36 @@ describe('HTTP contract: errors before routing', () => {
     );
   });
 
+  it('answers CONNECT with 405 method_not_allowed, alone or pipelined, and closes', async () => {
+    for (const target of ['/events', '127.0.0.1:80']) {
+      const answer = await rawRequest(server.url, `CONNECT ${target} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      assert.equal(answer.status, 405, answer.text);
+      assert.equal(rawError(answer), 'method_not_allowed');
+      assert.equal(answer.headers.connection, 'close');
+      assert.ok(answer.closed);
+    }
+    const pipelined = await rawRequest(
+      server.url,
+      'GET /health HTTP/1.1\r\nHost: x\r\n\r\nCONNECT /x HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    assert.equal(pipelined.status, 200, pipelined.text);
+    assert.match(pipelined.text, /HTTP\/1\.1 405 Method Not Allowed\r\n[\s\S]*"code":"method_not_allowed"/);
+  });
+
+  it('answers an HTTP/1.1 request without Host (400) and an unknown Expect (417) in our shape', async () => {
+    const noHost = await rawRequest(server.url, 'GET /health HTTP/1.1\r\n\r\n');
+    assert.equal(noHost.status, 400);
+    assert.equal(rawError(noHost), 'invalid_request');
+    assert.match(noHost.json.error.message, /Host/);
+    assert.ok(noHost.closed);
+    // HTTP/1.0 has no Host requirement.
+    assert.equal((await rawRequest(server.url, 'GET /health HTTP/1.0\r\n\r\n')).status, 200);
+    const expect = await rawRequest(server.url, 'GET /health HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nConnection: close\r\n\r\n');
+    assert.equal(expect.status, 417);
+    assert.equal(rawError(expect), 'expectation_failed');
+    assert.match(expect.headers['content-type'] ?? '', /^application\/json/);
+  });
+
   it('refuses Content-Length with Transfer-Encoding (request smuggling) with 400, storing nothing', async () => {
     const before = (await server.request('GET', '/events?limit=1000')).json.data.length;
     const body = '{"type":"a.b","source":"s","payload":{}}';
