@@ -94,6 +94,18 @@ describe('operations', () => {
     assert.equal(docs.status, 200);
   });
 
+  it('serves the reference page (/docs) with its own scripts only and never inside a frame', async () => {
+    for (const path of ['/docs', '/docs/static/index.html', '/docs/static/swagger-initializer.js']) {
+      const res = await server.request('GET', path, { auth: false });
+      assert.equal(res.status, 200, path);
+      const csp = String(res.headers.get('content-security-policy'));
+      assert.match(csp, /script-src 'self';/, path);
+      assert.match(csp, /frame-ancestors 'none'/, path);
+      assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', path);
+    }
+  });
+
   it('gives every operation a unique, stable camelCase operationId', async () => {
     const doc = (await server.request('GET', '/openapi.json', { auth: false })).json;
     const ids = new Map<string, string>();
