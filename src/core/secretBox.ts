@@ -1,5 +1,5 @@
 /**
- * Signing secrets at rest: AES-256-GCM with the key from `TRIGGERS_ENCRYPTION_KEY`.
+ * Secrets at rest (signing secrets, custom header values): AES-256-GCM with the key from `TRIGGERS_ENCRYPTION_KEY`.
  *
  *   enc:v1:<iv>:<tag>:<ciphertext>      each part base64url; a fresh 12-byte IV per value
  *
@@ -36,7 +36,7 @@ export function encryptSecret(key: Buffer, plaintext: string): string {
 /** Plaintext passes through; a ciphertext is opened or throws. */
 export function decryptSecret(key: Buffer | null, value: string): string {
   if (!isEncrypted(value)) return value;
-  if (key === null) throw new Error('a signing secret is encrypted but TRIGGERS_ENCRYPTION_KEY is not set');
+  if (key === null) throw new Error('a stored secret is encrypted but TRIGGERS_ENCRYPTION_KEY is not set');
   const [iv, tag, ciphertext] = value.slice(PREFIX.length).split(':');
   if (iv === undefined || tag === undefined || ciphertext === undefined) throw new Error('malformed encrypted secret');
   try {
@@ -44,6 +44,6 @@ export function decryptSecret(key: Buffer | null, value: string): string {
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()]).toString('utf8');
   } catch {
-    throw new Error('an encrypted signing secret does not open with TRIGGERS_ENCRYPTION_KEY (wrong key or altered value)');
+    throw new Error('an encrypted stored secret does not open with TRIGGERS_ENCRYPTION_KEY (wrong key or altered value)');
   }
 }

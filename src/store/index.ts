@@ -24,7 +24,7 @@ interface DynamoModule {
 }
 
 export interface OpenStoreOptions extends StoreOptions {
-  /** TRIGGERS_ENCRYPTION_KEY: signing secrets are encrypted at rest with it (see encryptedSecrets.ts). */
+  /** TRIGGERS_ENCRYPTION_KEY: signing secrets and custom header values are encrypted at rest with it (see encryptedSecrets.ts). */
   encryptionKey?: Buffer | null;
   /** TRIGGERS_RETENTION_DAYS: DynamoDB sets its TTL attribute a day past it (90 days when not given). */
   retentionDays?: number;
@@ -33,7 +33,8 @@ export interface OpenStoreOptions extends StoreOptions {
 export async function openStore(database: DatabaseConfig, options: OpenStoreOptions = {}): Promise<Store> {
   const { encryptionKey, retentionDays, ...storeOptions } = options;
   const store = await openBackend(database, storeOptions, retentionDays);
-  return encryptionKey ? withEncryptedSecrets(store, encryptionKey) : store;
+  // Wrapped with or without a key: without one, a value stored encrypted is refused, not used.
+  return withEncryptedSecrets(store, encryptionKey ?? null);
 }
 
 async function openBackend(database: DatabaseConfig, options: StoreOptions, retentionDays: number | undefined): Promise<Store> {

@@ -19,6 +19,7 @@ import { loadConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { decryptSecret, encryptSecret, parseEncryptionKey } from '../../src/core/secretBox.js';
 import { generateSecret, signatureHeaders } from '../../src/core/signing.js';
+import { DEFAULT_DELIVERY_OPTIONS } from '../../src/core/types.js';
 import { createDispatcher, LocalSource } from '../../src/dispatcher/index.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
@@ -158,6 +159,35 @@ describe('security: secrets encrypted at rest (SQLite, through the API and the d
     }
   });
 
+  it('keeps custom header values (credentials, often) out of the file, and sends them as given', async () => {
+    const token = `Bearer tok_${randomBytes(12).toString('hex')}`;
+    const created = await call('POST', '/subscriptions', {
+      id: 'enc-headers',
+      url: `${sink.url}/with-headers`,
+      event_types: ['header.checked'],
+      headers: { Authorization: token, 'X-Tenant': 'acme' },
+    });
+    assert.equal(created.status, 201);
+    assert.equal(created.json.headers.authorization, token, 'the API shows the plaintext value');
+    assert.equal((await call('PATCH', '/subscriptions/enc-headers', { description: 'touched' })).status, 200);
+    assert.equal((await call('GET', '/subscriptions/enc-headers')).json.headers.authorization, token);
+
+    assert.equal((await call('POST', '/events', { type: 'header.checked', source: 'enc', payload: {} })).status, 201);
+    const [request] = await sink.waitFor(1, { path: '/with-headers' });
+    assert.equal(request?.headers.authorization, token);
+    assert.equal(request?.headers['x-tenant'], 'acme');
+
+    const raw = new Database(path, { readonly: true });
+    try {
+      const stored = JSON.parse(raw.prepare("SELECT delivery FROM subscriptions WHERE id = 'enc-headers'").pluck().get() as string);
+      assert.match(stored.headers.authorization, /^enc:v1:/);
+      assert.match(stored.headers['x-tenant'], /^enc:v1:/);
+    } finally {
+      raw.close();
+    }
+    assert.ok(!fileText(path).includes(token.slice('Bearer '.length)), 'no plaintext header value in the database file');
+  });
+
   it('keeps receiver secrets out of the file, and the receiver still verifies with them', async () => {
     const secret = generateSecret();
     assert.equal((await call('PUT', '/receivers/enc/secret', { secret })).status, 204);
@@ -189,6 +219,9 @@ describe('security: plaintext written before the key was set', () => {
         status: 'active', description: null, disabled_reason: null, metadata: {},
       });
       await plain.setReceiverSecret('old', secret);
+      await plain.updateSubscription('old', {
+        delivery: { ...DEFAULT_DELIVERY_OPTIONS, headers: { authorization: 'Bearer plain-before-the-key' } },
+      });
       await plain.close();
 
       const encrypted = await openStore(database, { encryptionKey: KEY });
@@ -197,19 +230,26 @@ describe('security: plaintext written before the key was set', () => {
       await encrypted.updateSubscription('old', { description: 'touched' });
       await encrypted.setReceiverSecret('old', secret);
       assert.equal((await encrypted.getSubscription('old'))?.secrets[0]?.secret, secret);
+      assert.equal((await encrypted.getSubscription('old'))?.delivery.headers.authorization, 'Bearer plain-before-the-key');
       await encrypted.close();
 
       const raw = new Database(path, { readonly: true });
       try {
         assert.match(raw.prepare("SELECT secrets FROM subscriptions WHERE id = 'old'").pluck().get() as string, /enc:v1:/);
+        const delivery = raw.prepare("SELECT delivery FROM subscriptions WHERE id = 'old'").pluck().get() as string;
+        assert.match(JSON.parse(delivery).headers.authorization, /^enc:v1:/, 'plaintext headers are sealed by the next update');
         assert.match(raw.prepare("SELECT secret FROM receivers WHERE name = 'old'").pluck().get() as string, /^enc:v1:/);
       } finally {
         raw.close();
       }
       // Opened without the key (or with another), an encrypted secret is an error, never garbage.
       const wrong = await openStore(database, { encryptionKey: randomBytes(32) });
-      await assert.rejects(wrong.getSubscription('old'));
+      await assert.rejects(wrong.getSubscription('old'), /does not open/);
       await wrong.close();
+      const keyless = await openStore(database);
+      await assert.rejects(keyless.getSubscription('old'), /TRIGGERS_ENCRYPTION_KEY is not set/);
+      await assert.rejects(keyless.getReceiverSecret('old'), /TRIGGERS_ENCRYPTION_KEY is not set/);
+      await keyless.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
