@@ -20,7 +20,12 @@ export interface ApiDeps {
   role?: Role;
   /** The time source; tests pass a controllable clock. */
   clock?: () => EpochMs;
+  /** How long a request may take to arrive in full (headers and body). Default REQUEST_TIMEOUT_MS. */
+  requestTimeoutMs?: number;
 }
+
+/** A request (headers and body) still arriving after this long is answered 408 and closed. */
+export const REQUEST_TIMEOUT_MS = 60_000;
 
 export interface ApiContext {
   config: ResolvedConfig;

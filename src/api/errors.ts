@@ -155,7 +155,7 @@ const answering = new WeakSet<Socket>();
  * malformed request gets its 201, then the 400 (answering at once, as Node does, would hand the
  * stored event's client that 400).
  */
-function answerOnSocket(socket: Socket, mapped: Mapped): void {
+function answerOnSocket(socket: Socket, mapped: Mapped, about: 'next request' | 'request in flight' = 'next request'): void {
   if (answering.has(socket)) return;
   answering.add(socket);
   const answer = (): void => {
@@ -163,8 +163,16 @@ function answerOnSocket(socket: Socket, mapped: Mapped): void {
     // Node hands the socket to the next pipelined response as each one finishes.
     const inFlight = (socket as HttpSocket)._httpMessage;
     if (inFlight && !inFlight.writableFinished) {
-      inFlight.once('finish', answer);
-      return;
+      if (about === 'next request') {
+        inFlight.once('finish', answer);
+        return;
+      }
+      // The request whose body stopped arriving is the one in flight: this is its answer, unless
+      // it has begun answering already (then only closing is left).
+      if (inFlight.headersSent) {
+        socket.destroy();
+        return;
+      }
     }
     if (socket.writable) {
       const body = JSON.stringify(errorBody(mapped.code, mapped.message));
@@ -191,7 +199,12 @@ export function clientErrorHandler(logger: Logger): (error: Error & { code?: str
   return (error, socket) => {
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     logger.trace({ err: error }, 'client error');
-    answerOnSocket(socket, classifyClientError(error));
+    // A request timeout can strike while the request's own body is arriving (a stalled upload).
+    answerOnSocket(
+      socket,
+      classifyClientError(error),
+      error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request in flight' : 'next request',
+    );
   };
 }
 

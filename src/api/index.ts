@@ -12,8 +12,9 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { receiverRoutes } from '../receiver/routes.js';
 import { authGuard, Authenticator, tokenRoutes } from './auth.js';
 import { ClaimMemory } from './claims.js';
+import { installClosingAnswer } from './closing.js';
 import { consoleRoutes } from './console.js';
-import type { ApiContext, ApiDeps } from './context.js';
+import { type ApiContext, type ApiDeps, REQUEST_TIMEOUT_MS } from './context.js';
 import { deadLetterRoutes } from './deadLetters.js';
 import { deliveryRoutes } from './deliveries.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling, installProtocolErrors, RouteTable } from './errors.js';
@@ -42,17 +43,28 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     claims: new ClaimMemory(),
   };
 
+  const requestTimeout = deps.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
   const app = Fastify({
     loggerInstance: logger,
     // Per-request log lines would cost more than the ingest itself; errors are logged in errors.ts.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
-    return503OnClosing: true,
+    // While closing, requests still arriving are answered 503 in our shape (closing.ts).
+    return503OnClosing: false,
+    // A client that stalls mid-request (a slow upload) holds its connection and a graceful stop
+    // at most this long; fastify's default is no limit.
+    requestTimeout,
     // Errors raised before routing, and requests Node's parser refuses, answer in our shape too.
     frameworkErrors,
     clientErrorHandler: clientErrorHandler(logger),
-    // A request without Host is refused in our shape by installProtocolErrors, not by Node.
-    http: { requireHostHeader: false },
+    // A request without Host is refused in our shape by installProtocolErrors, not by Node. The
+    // request timeout is given to Node's server too: one set only after it is created (as fastify
+    // does) is never enforced. Node checks request timeouts every connectionsCheckingInterval.
+    http: {
+      requireHostHeader: false,
+      requestTimeout,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
+    },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     // No type coercion: a number is never silently accepted as a string (query values are
     // converted explicitly, see query.ts).
@@ -67,6 +79,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   installErrorHandling(app, logger, new RouteTable());
   installProtocolErrors(app);
+  installClosingAnswer(app);
   await registerOpenApi(app, { serverUrl: config.apiUrl });
 
   const auth = new Authenticator(ctx);

@@ -203,6 +203,67 @@ describe('HTTP contract: errors before routing', () => {
   });
 });
 
+describe('HTTP contract: slow clients and shutdown', () => {
+  it('answers a request whose body stops arriving with 408 request_timeout and closes, storing nothing', async () => {
+    const server = await startTestServer({}, { requestTimeoutMs: 300 });
+    try {
+      const body = '{"type":"stalled.upload","source":"s","payload":{}}';
+      const started = Date.now();
+      // Headers and half the body, then nothing: a stalled upload (or a slowloris).
+      const answer = await rawRequest(
+        server.url,
+        `POST /events HTTP/1.1\r\nHost: x\r\nX-API-Key: ${server.apiKey}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 20)}`,
+      );
+      assert.equal(answer.status, 408, answer.text);
+      assert.equal(rawError(answer), 'request_timeout');
+      assert.ok(answer.closed);
+      assert.ok(Date.now() - started < 1_900, 'answered soon after the timeout, not when the client gave up');
+      assert.equal((await server.request('GET', '/events?type=stalled.upload')).json.data.length, 0);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers requests that arrive while the server closes with 503 unavailable in our shape, and closes', async () => {
+    const server = await startTestServer();
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    try {
+      // An upload in progress keeps the connection busy, so closing waits for it instead of
+      // dropping it; the request pipelined behind it arrives once closing has begun.
+      const body = '{"type":"closing.upload","source":"s","payload":{}}';
+      socket.write(
+        `POST /events HTTP/1.1\r\nHost: x\r\nX-API-Key: ${server.apiKey}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const closing = server.close();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.write(`${body.slice(10)}GET /health HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      await closing;
+      const answers = text.split(/(?=HTTP\/1\.1 )/);
+      assert.equal(answers.length, 2, text);
+      assert.match(answers[0] as string, /^HTTP\/1\.1 201 /, 'the request in flight is answered as usual');
+      assert.match(answers[1] as string, /^HTTP\/1\.1 503 /);
+      assert.match(answers[1] as string, /\r\nretry-after: 1\r\n/i);
+      assert.match(answers[1] as string, /\r\nconnection: close\r\n/i);
+      const json = JSON.parse((answers[1] as string).split('\r\n\r\n')[1] as string);
+      assert.equal(json.error.code, 'unavailable');
+    } finally {
+      socket.destroy();
+      await server.close();
+    }
+  });
+});
+
 describe('HTTP contract: JSON bodies the API will not store', () => {
   let server: TestServer;
   before(async () => {

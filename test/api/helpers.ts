@@ -59,6 +59,8 @@ export interface TestServerOptions {
   clock?: () => EpochMs;
   /** Create the `default` subscription (pull-only), as `serve` does. Default true. */
   defaultSubscription?: boolean;
+  /** How long a request may take to arrive (the API's default: 60 s). */
+  requestTimeoutMs?: number;
 }
 
 export function testConfig(env: Env = {}, dir = mkdtempSync(join(tmpdir(), 'triggers-api-'))): ResolvedConfig {
@@ -96,7 +98,14 @@ export async function startTestServer(env: Env = {}, options: TestServerOptions 
     });
   }
   const metrics = new Metrics({ defaultMetrics: false });
-  const app = await buildApi({ config, store, metrics, logger: silentLogger(), clock: options.clock });
+  const app = await buildApi({
+    config,
+    store,
+    metrics,
+    logger: silentLogger(),
+    clock: options.clock,
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
   const address = await app.listen({ host: '127.0.0.1', port: 0 });
   const url = address.replace('localhost', '127.0.0.1');
 
