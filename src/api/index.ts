@@ -80,7 +80,10 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   installErrorHandling(app, logger, new RouteTable());
   installProtocolErrors(app);
   installClosingAnswer(app);
-  await registerOpenApi(app, { serverUrl: config.apiUrl });
+  // The document names the API's URL only when it is configured: otherwise (a guess from the
+  // listening address, 0.0.0.0 or the Lambda default) it is left out, and clients use the
+  // origin they fetched the document from.
+  await registerOpenApi(app, { serverUrl: config.sources.TRIGGERS_API_URL === undefined ? undefined : config.apiUrl });
 
   const auth = new Authenticator(ctx);
   app.addHook('onRequest', authGuard(ctx, auth));

@@ -94,6 +94,18 @@ describe('operations', () => {
     assert.equal(docs.status, 200);
   });
 
+  it('names the API URL in the OpenAPI document only when TRIGGERS_API_URL is set', async () => {
+    // Without it the document has no servers entry: clients use the origin they fetched it from.
+    assert.equal((await server.request('GET', '/openapi.json', { auth: false })).json.servers, undefined);
+    const configured = await startTestServer({ TRIGGERS_API_URL: 'https://hooks.example.com' });
+    try {
+      const doc = (await configured.request('GET', '/openapi.json', { auth: false })).json;
+      assert.deepEqual(doc.servers, [{ url: 'https://hooks.example.com' }]);
+    } finally {
+      await configured.close();
+    }
+  });
+
   it('serves the reference page (/docs) with its own scripts only and never inside a frame', async () => {
     for (const path of ['/docs', '/docs/static/index.html', '/docs/static/swagger-initializer.js']) {
       const res = await server.request('GET', path, { auth: false });
