@@ -43,7 +43,7 @@ const SECURITY_HEADERS = {
 
 /**
  * When the stream opened with these credentials ends: its token's expiry, or null for an API key
- * (a stream already open is not cut when its key is revoked; a new one is refused).
+ * (a stream is also ended when a re-check of the same credentials fails: a key revoked since).
  * The same Authenticator as the auth guard decides, so the feed (which carries received webhook
  * bodies and headers) asks what every `read` route asks: a known key or a valid token, not
  * revoked, holding the `read` scope.
@@ -175,7 +175,13 @@ export async function consoleRoutes(
         throw error;
       }
       reply.hijack();
-      hub.add(reply.raw, until);
+      // Asked again every few seconds; only a refusal ends the stream (a storage hiccup does not).
+      const allowed = () =>
+        streamCredentials(request, auth).then(
+          () => true,
+          (error: unknown) => !(error instanceof AuthError || error instanceof ForbiddenError),
+        );
+      hub.add(reply.raw, until, allowed);
     },
   );
 

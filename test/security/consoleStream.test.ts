@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { RECHECK_MS } from '../../src/console/server/stream.js';
 import { startTestServer, type TestServer } from '../api/helpers.js';
 
 /** Opens the stream, reads the status and error code (if any), and closes it. */
@@ -65,5 +66,34 @@ describe('security: the console live feed', () => {
       code: 'key_revoked',
     });
     assert.deepEqual(await openStream(server, '', { 'x-api-key': reader.key }), { status: 401, code: 'invalid_credentials' });
+  });
+
+  it('ends a stream already open once its key is revoked (at the next re-check, within RECHECK_MS)', async () => {
+    const reader = await createKey(server, ['read']);
+    const streams = [
+      await fetch(`${server.url}/console/stream`, { headers: { 'x-api-key': reader.key } }),
+      await fetch(`${server.url}/console/stream?access_token=${reader.token}`),
+    ];
+    const untouched = await fetch(`${server.url}/console/stream`, { headers: { 'x-api-key': server.apiKey } });
+    for (const res of [...streams, untouched]) assert.equal(res.status, 200);
+    const ended = streams.map(async (res) => {
+      // Read until the server ends the stream.
+      for await (const _chunk of res.body as AsyncIterable<Uint8Array>) {
+        // frames: hello, summary…
+      }
+      return Date.now();
+    });
+    const revokedAt = Date.now();
+    assert.equal((await server.request('DELETE', `/keys/${reader.id}`)).status, 200);
+    const times = await Promise.race([
+      Promise.all(ended),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error('still open')), RECHECK_MS + 5_000)),
+    ]);
+    for (const at of times) assert.ok(at - revokedAt <= RECHECK_MS + 2_000, `ended ${at - revokedAt} ms after the revocation`);
+    // Another key's stream stays open.
+    const reader2 = untouched.body?.getReader();
+    assert.ok(reader2);
+    assert.equal((await reader2.read()).done, false);
+    await reader2.cancel();
   });
 });

@@ -10,7 +10,8 @@
  *   event: received  at once, for each request the built-in receiver records
  *
  * With no console connected nothing runs. A stream whose client reads too slowly skips
- * summaries until it drains (the next one replaces them anyway).
+ * summaries until it drains (the next one replaces them anyway). Every `recheckMs` each stream's
+ * credentials are asked again, so one opened with a key revoked since (or a token of it) ends.
  */
 import type { ServerResponse } from 'node:http';
 
@@ -36,7 +37,12 @@ export interface Summary {
 interface Client {
   res: ServerResponse;
   timer: NodeJS.Timeout | null;
+  /** Whether the credentials that opened the stream are still good (false: end it). */
+  allowed: () => Promise<boolean>;
 }
+
+/** How often open streams' credentials are checked again. */
+export const RECHECK_MS = 10_000;
 
 const BODY_PREVIEW = 4096;
 
@@ -61,11 +67,13 @@ export class LiveHub {
   private ticking = false;
   private lastEvents = '';
   private lastDeliveries = '';
+  private lastRecheck = 0;
   private readonly unsubscribe: (() => void) | null;
 
   constructor(
     private readonly source: LiveSource,
     private readonly intervalMs = 1000,
+    private readonly recheckMs = RECHECK_MS,
   ) {
     const off = source.feed?.onReceived((request) => this.broadcast('received', preview(request), true));
     this.unsubscribe = typeof off === 'function' ? off : null;
@@ -75,15 +83,18 @@ export class LiveHub {
     return this.clients.size;
   }
 
-  /** Takes over a response as an event stream, until the client leaves, `until` passes, or close(). */
-  add(res: ServerResponse, until: number | null): void {
+  /**
+   * Takes over a response as an event stream, until the client leaves, `until` passes, `allowed`
+   * answers false at a re-check, or close().
+   */
+  add(res: ServerResponse, until: number | null, allowed: () => Promise<boolean> = async () => true): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
       connection: 'keep-alive',
       'x-accel-buffering': 'no',
     });
-    const client: Client = { res, timer: null };
+    const client: Client = { res, timer: null, allowed };
     // The stream lives no longer than the token that opened it; the console reconnects with a fresh one.
     if (until !== null) {
       client.timer = setTimeout(() => res.end(), Math.max(0, until - this.source.clock()));
@@ -117,6 +128,11 @@ export class LiveHub {
     if (this.ticking || this.clients.size === 0) return;
     this.ticking = true;
     try {
+      const now = this.source.clock();
+      if (now - this.lastRecheck >= this.recheckMs) {
+        this.lastRecheck = now;
+        await this.recheck();
+      }
       const [summary, newest] = await Promise.all([this.source.summary(), this.source.newest()]);
       this.broadcast('summary', summary, false);
       const counts = summary.counts ?? {};
@@ -148,6 +164,15 @@ export class LiveHub {
     } finally {
       this.ticking = false;
     }
+  }
+
+  /** Ends the streams whose credentials no longer pass (a revoked key, or its token). */
+  private async recheck(): Promise<void> {
+    const clients = [...this.clients];
+    const verdicts = await Promise.all(clients.map((client) => client.allowed().catch(() => true)));
+    clients.forEach((client, index) => {
+      if (!verdicts[index]) client.res.end();
+    });
   }
 
   private broadcast(name: string, data: unknown, essential: boolean): void {
