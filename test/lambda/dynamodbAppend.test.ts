@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { newEventId } from '../../src/core/ids.js';
 import type { AppendRequest } from '../../src/core/types.js';
 import { type AppendContext, appendBatch } from '../../src/store/dynamodb/appendEvents.js';
@@ -23,6 +23,8 @@ class TransactionalTable {
   readonly items = new Map<string, Item>();
   /** Transactions still to fail (each with a throttling error, as after the SDK's retries). */
   failNext = 0;
+  /** BatchWriteItem calls still to fail the same way (the path without transactions). */
+  failBatchWrites = 0;
   /** Transactions committed so far. */
   committed = 0;
 
@@ -68,6 +70,29 @@ class TransactionalTable {
       const key = command.input.Key as Item;
       return { Item: this.items.get(TransactionalTable.keyOf(key)) };
     }
+    if (command instanceof PutCommand) {
+      const put = command.input as Put;
+      if (!this.#allows(put)) {
+        throw Object.assign(new Error('The conditional request failed'), { name: 'ConditionalCheckFailedException' });
+      }
+      this.items.set(TransactionalTable.keyOf(put.Item), put.Item);
+      return {};
+    }
+    if (command instanceof BatchWriteCommand) {
+      if (this.failBatchWrites > 0) {
+        this.failBatchWrites--;
+        throw Object.assign(new Error('Throughput exceeds the current capacity of your table'), {
+          name: 'ThrottlingException',
+        });
+      }
+      for (const requests of Object.values(command.input.RequestItems ?? {})) {
+        for (const request of requests) {
+          const item = request.PutRequest?.Item as Item | undefined;
+          if (item !== undefined) this.items.set(TransactionalTable.keyOf(item), item);
+        }
+      }
+      return { UnprocessedItems: {} };
+    }
     throw new Error(`the fake table does not know ${(command as object).constructor.name}`);
   }
 
@@ -76,11 +101,11 @@ class TransactionalTable {
   }
 }
 
-const context = (table: TransactionalTable, now: number): AppendContext => ({
+const context = (table: TransactionalTable, now: number, transactions = true): AppendContext => ({
   db: table.dynamo,
   layout: { shards: 2, retentionSeconds: 90 * 86_400 },
   now,
-  transactions: true,
+  transactions,
   subscriptions: [{ id: 'default', event_types: ['*'] }],
 });
 
@@ -148,5 +173,25 @@ describe('DynamoDB append with transactions (a request larger than one transacti
     assert.equal(table.committed, 1);
     const [answer] = (await appendBatch(context(table, now + 10), [batch(3, 'one-tx', now + 10)])).outcomes;
     assert.ok(answer?.ok && answer.value.kind === 'replayed');
+  });
+});
+
+describe('DynamoDB append without transactions (dynalite, development)', () => {
+  it('a request whose deliveries fail to be written leaves no key: the retry stores instead of replaying a 201', async () => {
+    const table = new TransactionalTable();
+    const now = Date.now();
+    table.failBatchWrites = 1;
+    const [failed] = (await appendBatch(context(table, now, false), [batch(3, 'dev-1', now)])).outcomes;
+    assert.equal(failed?.ok, false, 'the request failed (the API answers 503)');
+    assert.ok(![...table.items.keys()].some((key) => key.startsWith('IDEM#dev-1')), 'no key left behind');
+
+    const retry = batch(3, 'dev-1', now + 1000);
+    const [answer] = (await appendBatch(context(table, now + 1000, false), [retry])).outcomes;
+    assert.ok(answer?.ok && answer.value.kind === 'stored', 'the retry is stored, not answered with the failed request’s 201');
+    for (const event of retry.events) assert.ok(table.has(event.id), `${event.id} stored`);
+
+    const [repeat] = (await appendBatch(context(table, now + 2000, false), [batch(3, 'dev-1', now + 2000)])).outcomes;
+    assert.ok(repeat?.ok && repeat.value.kind === 'replayed', 'once stored whole, the key replays');
+    assert.deepEqual(repeat.value.response, retry.idempotency?.response);
   });
 });

@@ -14,9 +14,11 @@
  * 201 for events that were never stored. Two such requests racing with one key can both store
  * events; the later one's key write fails and it replays the first's response.
  *
- * Without transactions (dynalite has no TransactWriteItems): each key by a conditional put, then
- * each event by a conditional put, then the stored events' deliveries by BatchWriteItem (25 a
- * request). Everything is written when the promise resolves; atomicity is what this mode gives up.
+ * Without transactions (dynalite has no TransactWriteItems): each key is read first (a live key
+ * replays, nothing written), then each event by a conditional put, then the stored events'
+ * deliveries by BatchWriteItem (25 a request), then — only for a request stored in full — its key
+ * by a conditional put, so a failure part-way never leaves a key answering for what was not
+ * stored. Everything is written when the promise resolves; atomicity is what this mode gives up.
  */
 import { GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors.js';
@@ -262,13 +264,15 @@ async function writeOneByOne(
 ): Promise<void> {
   const put = (write: Write) => () =>
     db.doc.send(new PutCommand({ TableName: db.table, Item: write.item, ...conditionParams(write.condition) }));
-  // Keys first: a request whose key is taken stores nothing and replays the first response.
+  const keyOf = (index: number) => (plans[index] as Write[]).find((write) => write.what === 'key');
+  // Keys read first: a request whose key is live stores nothing and replays the first response.
   const writing: number[] = [];
   await mapLimit(leaders, 16, async (index) => {
-    const key = (plans[index] as Write[]).find((write) => write.what === 'key');
+    const key = keyOf(index);
     try {
-      if (key !== undefined && !(await conditional(put(key)))) {
-        outcomes[index] = { ok: true, value: { kind: 'replayed', response: await storedResponse(db, String(key.item.key)) } };
+      const replay = key === undefined ? null : await liveResponse(db, key);
+      if (replay !== null) {
+        outcomes[index] = { ok: true, value: { kind: 'replayed', response: replay } };
         return;
       }
       writing.push(index);
@@ -299,6 +303,7 @@ async function writeOneByOne(
   } catch (error) {
     failure = error;
   }
+  const complete: number[] = [];
   for (const index of writing) {
     const refused = events.findIndex((event, i) => event.index === index && !results[i]?.stored);
     const deliveriesMade = count(plans[index] as Write[], storedIds, counters, woken);
@@ -309,6 +314,22 @@ async function writeOneByOne(
         ok: false,
         error: error ?? new ConflictError(`event ${JSON.stringify(events[refused]?.write.item.id)} already exists`),
       };
-    } else outcomes[index] = { ok: true, value: { kind: 'stored', deliveries: deliveriesMade } };
+    } else {
+      outcomes[index] = { ok: true, value: { kind: 'stored', deliveries: deliveriesMade } };
+      complete.push(index);
+    }
   }
+  // Keys last, for requests stored in full. One taken meanwhile by a concurrent request with the
+  // same key: both stored their events; this one answers with the first response, as a replay.
+  await mapLimit(complete, 16, async (index) => {
+    const key = keyOf(index);
+    if (key === undefined) return;
+    try {
+      if (!(await conditional(put(key)))) {
+        outcomes[index] = { ok: true, value: { kind: 'replayed', response: await storedResponse(db, String(key.item.key)) } };
+      }
+    } catch (error) {
+      outcomes[index] = { ok: false, error };
+    }
+  });
 }
