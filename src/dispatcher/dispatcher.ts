@@ -387,8 +387,9 @@ class Engine implements Dispatcher {
     if (waitMs > 0) state.longPoll = new AbortController();
     const requestedAt = Date.now();
     const claimOptions = waitMs > 0 ? { waitMs, signal: (state.longPoll as AbortController).signal } : undefined;
-    this.#source.claim(state.target.id, limit, this.#leaseMs, claimOptions).then(
-      (batch) => this.#claimed(state, limit, requestedAt, waitMs, batch),
+    const leaseMs = this.#leaseFor(state);
+    this.#source.claim(state.target.id, limit, leaseMs, claimOptions).then(
+      (batch) => this.#claimed(state, limit, requestedAt, leaseMs, waitMs, batch),
       (error: unknown) => this.#claimFailed(state, limit, error),
     );
     // Pending results ride in the same commit as this claim.
@@ -404,7 +405,7 @@ class Engine implements Dispatcher {
     this.#flushing = false;
   }
 
-  #claimed(state: TargetState, limit: number, requestedAt: number, waitMs: number, batch: ClaimedDelivery[]): void {
+  #claimed(state: TargetState, limit: number, requestedAt: number, leaseMs: number, waitMs: number, batch: ClaimedDelivery[]): void {
     state.claiming = false;
     state.longPoll = null;
     state.failures = 0;
@@ -416,7 +417,7 @@ class Engine implements Dispatcher {
       this.#checkIdle();
       return;
     }
-    const until = requestedAt + this.#leaseMs;
+    const until = requestedAt + leaseMs;
     for (const claim of batch) state.queue.push({ claim, until });
     this.#buffered += batch.length;
     // A long poll that waited its full time and found nothing simply polls again.
@@ -487,10 +488,19 @@ class Engine implements Dispatcher {
     if (state.queue.length > 0 && state.inFlight < this.#slots(state) && state.rateTimer === null) this.#ready.add(state);
   }
 
+  /**
+   * The lease a target's claims ask for: TRIGGERS_LEASE, or longer for a subscription whose own
+   * timeout (up to 5m) would otherwise let a slow request outlive its lease and be sent again.
+   */
+  #leaseFor(state: TargetState): number {
+    const timeout = state.target.delivery?.timeout_ms;
+    return timeout ? Math.max(this.#leaseMs, 2 * (timeout + 1_000)) : this.#leaseMs;
+  }
+
   /** A delivery starts only if its lease has at least the target's request timeout (+1 s) left. */
   #marginFor(state: TargetState): number {
     const timeout = state.target.delivery?.timeout_ms;
-    return timeout ? Math.min(timeout + 1_000, this.#leaseMs / 2) : this.#leaseMargin;
+    return timeout ? Math.min(timeout + 1_000, this.#leaseFor(state) / 2) : this.#leaseMargin;
   }
 
   /** Starts buffered deliveries while global slots are free, one target at a time, round-robin. */

@@ -137,6 +137,28 @@ describe('delivery control in the dispatcher', () => {
     }
   });
 
+  it('a timeout longer than half the lease: the claim is leased for it, so a slow request is never sent twice', async () => {
+    // A subscription may take up to 5m a request, while TRIGGERS_LEASE defaults to 60s: a request
+    // still running when its lease ran out was claimed again and sent a second time, alongside
+    // the first (two in flight on an ordered subscription). Scaled down: a 1s lease, a 3s timeout.
+    h = await harness({ TRIGGERS_LEASE: '1s', TRIGGERS_DELIVERY_TIMEOUT: '400ms' });
+    let inFlight = 0;
+    let peak = 0;
+    sink.respond('/patient', () => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      setTimeout(() => inFlight--, 1_800);
+      return { delayMs: 1_800 };
+    });
+    await subscribe(h.store, 'patient', `${sink.url}/patient`, { timeout_ms: 3_000, ordered: true, retry_schedule: [] });
+    const ids = (await appendEvents(h.store, 2)).sort();
+    h.dispatcher.start();
+    await deliveryStatus(h.store, ids[1] as string, 'patient', 'delivered', 10_000);
+    const order = sink.requestsTo('/patient').map((r) => r.json<{ id: string }>().id);
+    assert.deepEqual(order, ids, 'each event sent once, in order');
+    assert.equal(peak, 1);
+  });
+
   it("a replay starts the subscription's own schedule afresh", async () => {
     h = await harness({ TRIGGERS_RETRY_SCHEDULE: '50ms,50ms,50ms,50ms' });
     sink.respond('/flaky', { status: 503 });
