@@ -20,6 +20,7 @@ import type { EventQuery } from '../store/store.js';
 import type { Authenticator, Principal } from './auth.js';
 import type { ApiContext } from './context.js';
 import { sendError } from './errors.js';
+import { PAGE_HEADERS, pageCsp } from './pageHeaders.js';
 import { filterParam, q, timeParam } from './query.js';
 import { commonErrors } from './schemas.js';
 import { allows } from './scopes.js';
@@ -33,13 +34,7 @@ export interface ConsoleOptions {
 }
 
 const PAGE = 1000;
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-  'x-frame-options': 'DENY',
-};
+const SECURITY_HEADERS = { 'content-security-policy': pageCsp(), ...PAGE_HEADERS };
 
 /**
  * When the stream opened with these credentials ends: its token's expiry, or null for an API key

@@ -5,7 +5,7 @@
  * client gets `{ "error": { "code", "message" } }` with a 4xx/5xx status. Bad input is always a 4xx; only a
  * bug or a storage failure is a 5xx, and storage failures say when to retry.
  */
-import { type IncomingMessage, maxHeaderSize, type ServerResponse, STATUS_CODES as HTTP_REASONS } from 'node:http';
+import { STATUS_CODES as HTTP_REASONS, type IncomingMessage, maxHeaderSize, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TriggersError, UnavailableError } from '../core/errors.js';
@@ -213,7 +213,11 @@ export function clientErrorHandler(logger: Logger): (error: Error & { code?: str
  * request: `CONNECT` (Node drops the connection without a word), an `Expect` other than
  * `100-continue` (an empty 417), an HTTP/1.1 request without `Host` (an empty 400; Node's own
  * check is turned off with `http: { requireHostHeader: false }` in the fastify options so this
- * one answers instead).
+ * one answers instead). And, while the server closes, requests still arriving (on keep-alive
+ * connections, or pipelined) get `503 unavailable` with `Retry-After` and `Connection: close`,
+ * so clients go elsewhere and a busy connection cannot hold the shutdown open; requests already
+ * being handled finish normally (fastify's own `return503OnClosing` answers in its shape, not
+ * ours, and is off). Both checks are one synchronous hook: it runs on every request.
  */
 export function installProtocolErrors(app: FastifyInstance): void {
   app.server.on('connect', (request: IncomingMessage, socket: Socket) => {
@@ -233,11 +237,20 @@ export function installProtocolErrors(app: FastifyInstance): void {
     response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     response.end(body);
   });
-  app.addHook('onRequest', async (request, reply) => {
-    if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (closing) {
+      // Serialized here: a route's own 503 schema (GET /health has one) must not reshape it.
+      const body = JSON.stringify(errorBody('unavailable', 'The server is shutting down; retry in a moment'));
+      reply.code(503).header('connection', 'close').header('retry-after', '1').type('application/json; charset=utf-8').send(body);
+    } else if (request.headers.host === undefined && request.raw.httpVersion === '1.1') {
       reply.header('connection', 'close');
-      return sendError(reply, 400, 'invalid_request', 'An HTTP/1.1 request needs a Host header');
-    }
+      sendError(reply, 400, 'invalid_request', 'An HTTP/1.1 request needs a Host header');
+    } else done();
   });
 }
 

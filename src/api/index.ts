@@ -10,9 +10,8 @@
  */
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import { receiverRoutes } from '../receiver/routes.js';
-import { authGuard, Authenticator, tokenRoutes } from './auth.js';
+import { Authenticator, authGuard, tokenRoutes } from './auth.js';
 import { ClaimMemory } from './claims.js';
-import { installClosingAnswer } from './closing.js';
 import { consoleRoutes } from './console.js';
 import { type ApiContext, type ApiDeps, REQUEST_TIMEOUT_MS } from './context.js';
 import { deadLetterRoutes } from './deadLetters.js';
@@ -27,8 +26,8 @@ import { metricsRoutes } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { subscriptionRoutes } from './subscriptions.js';
 
-export type { ApiContext, ApiDeps } from './context.js';
 export { isPublicRoute, PUBLIC_ROUTES } from './auth.js';
+export type { ApiContext, ApiDeps } from './context.js';
 export { errorBody, sendError } from './errors.js';
 
 export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
@@ -49,7 +48,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     // Per-request log lines would cost more than the ingest itself; errors are logged in errors.ts.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimitBytes,
-    // While closing, requests still arriving are answered 503 in our shape (closing.ts).
+    // While closing, requests still arriving are answered 503 in our shape (installProtocolErrors).
     return503OnClosing: false,
     // A client that stalls mid-request (a slow upload) holds its connection and a graceful stop
     // at most this long; fastify's default is no limit.
@@ -79,7 +78,6 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
   installErrorHandling(app, logger, new RouteTable());
   installProtocolErrors(app);
-  installClosingAnswer(app);
   // The document names the API's URL only when it is configured: otherwise (a guess from the
   // listening address, 0.0.0.0 or the Lambda default) it is left out, and clients use the
   // origin they fetched the document from.

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
+import { PAGE_HEADERS, pageCsp } from './pageHeaders.js';
 
 function packageVersion(): string {
   try {
@@ -107,10 +108,6 @@ export function addOperationIds<T extends { paths?: Record<string, Record<string
   return document;
 }
 
-const DOCS_CSP =
-  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-const DOCS_HEADERS = { 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' };
-
 export async function registerOpenApi(app: FastifyInstance, options: { serverUrl?: string } = {}): Promise<void> {
   await app.register(swagger, {
     openapi: {
@@ -140,12 +137,11 @@ export async function registerOpenApi(app: FastifyInstance, options: { serverUrl
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     uiConfig: { deepLinking: true },
-    // The page runs only its own scripts and is never framed (clickjacking). Swagger UI sets one
-    // inline style, which style-src allows; scripts get no such exception.
-    staticCSP: DOCS_CSP,
+    // The console's policy (pageHeaders.ts), with inline styles for Swagger UI.
+    staticCSP: pageCsp({ inlineStyles: true }),
     uiHooks: {
       onRequest: (_request, reply, done) => {
-        reply.headers(DOCS_HEADERS);
+        reply.headers(PAGE_HEADERS);
         done();
       },
     },
