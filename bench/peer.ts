@@ -285,7 +285,7 @@ export async function benchPeer(options: { events?: number; rate?: number; secon
       peer: { ingest: ingest[1], drain: drain[1], latency: latency[1] },
       guarantees: {
         triggers:
-          'every 201 is fsync’d to the SQLite WAL before the answer (group commit); an accepted event survives kill -9 of the process and a power cut',
+          'every 201 is fsync’d to the SQLite WAL before the answer (group commit; the webhook may leave while the fsync runs); an accepted event survives kill -9 of the process and a power cut',
         peer: `a 201 means Redis holds the job in memory; this machine’s Redis runs with save "${redis.save}", appendonly ${redis.appendonly} — ${onDisk}: a Redis restart or crash loses every queued job`,
       },
     };

@@ -10,25 +10,30 @@ import { GroupCommit, type Tx } from '../../src/store/sqlite/groupCommit.js';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-function harness() {
+/** `maxHoldMs`: how long a running sync holds writes (long by default, so timing never decides a test). */
+function harness(maxHoldMs = 60_000) {
   const db = new Database(':memory:');
   db.exec('CREATE TABLE log (n INTEGER)');
   const syncs: ((error: Error | null) => void)[] = [];
+  const woken: string[][] = [];
   const writer = new GroupCommit(
     db,
     () => 0,
-    () => {},
+    (ids) => woken.push(ids),
     () => {},
     () => {},
     (done) => syncs.push(done),
+    1024,
+    maxHoldMs,
   );
   const write = (n: number, options: { durable?: boolean } = {}) =>
     writer.submit((tx: Tx) => {
       tx.db.prepare('INSERT INTO log (n) VALUES (?)').run(n);
+      tx.notify([`sub-${n}`]);
       return tx.batch;
     }, options);
   const rows = () => (db.prepare('SELECT n FROM log ORDER BY n').all() as { n: number }[]).map((row) => row.n);
-  return { writer, write, rows, syncs };
+  return { writer, write, rows, syncs, woken };
 }
 
 describe('group commit', () => {
@@ -74,6 +79,41 @@ describe('group commit', () => {
 
     for (const done of syncs.splice(0)) done(null);
     assert.equal(await held, claimBatch);
+  });
+
+  it('wakes dispatchers at COMMIT, and answers the writer only once the sync returns', async () => {
+    const { write, syncs, woken } = harness();
+    let answered = false;
+    const first = write(1).then(() => {
+      answered = true;
+    });
+    await tick();
+    assert.deepEqual(woken, [['sub-1']], 'the new delivery is claimable while the disk syncs');
+    assert.equal(answered, false, 'the 201 waits for the disk');
+    (syncs.shift() as (error: Error | null) => void)(null);
+    await first;
+    assert.equal(answered, true);
+  });
+
+  it('stops holding writes for a sync that runs past its hold time (a stalled disk)', async () => {
+    const holdMs = 20;
+    const { write, rows, syncs, woken } = harness(holdMs);
+    void write(1);
+    await tick();
+    const held = write(2);
+    await tick();
+    await new Promise((resolve) => setTimeout(resolve, holdMs + 10));
+    assert.deepEqual(rows(), [1, 2], 'committed without waiting for the stalled sync');
+    assert.deepEqual(woken, [['sub-1'], ['sub-2']], 'and its dispatcher woken');
+    const late = write(3);
+    await tick();
+    assert.deepEqual(rows(), [1, 2, 3], 'while the sync stays stalled, writes commit at once');
+    let answered = 0;
+    for (const promise of [held, late]) void promise.then(() => answered++);
+    await tick();
+    assert.equal(answered, 0, 'none answered before the disk has it');
+    for (const done of syncs.splice(0)) done(null);
+    await Promise.all([held, late]);
   });
 
   it('commits held writes on close', async () => {

@@ -1,8 +1,11 @@
 /**
  * Group commit: write verbs called in the same tick are queued and run in ONE transaction, so
  * one fsync pays for all of them; then every caller's promise settles. The fsync itself
- * (`durable`, see walSync.ts) runs off the event loop: callers are answered, and dispatchers
- * woken, only after it returns, while the next batch is already being built.
+ * (`durable`, see walSync.ts) runs off the event loop: callers are answered only after it
+ * returns, while the next batch is already being built. Dispatchers are woken at COMMIT, so a
+ * delivery starts while the disk syncs instead of after: the producer's 201 still waits for the
+ * fsync, and an event is never reported stored before it is on disk (docs/architecture.md,
+ * "Delivery starts at commit").
  *
  * Queue state machine (one instance per connection):
  *
@@ -18,7 +21,10 @@
  * returns and then commits once, instead of committing every tick and having several commits
  * share that next fsync. Same answer times, far fewer commits (each writes its pages to the WAL):
  * under load it is about one commit per fsync. A batch holding a non-durable job (a claim, whose
- * caller is answered at COMMIT) is never held, and the size cap still flushes at once.
+ * caller is answered at COMMIT) is never held, and the size cap still flushes at once. Nor does
+ * anything wait once the running sync is MAX_HOLD_MS old: a disk that stalls (shared virtual
+ * disks do, for tens of milliseconds at a time) would otherwise keep new events from dispatchers
+ * for as long; instead they commit every tick, are delivered, and are answered when it returns.
  *
  * Jobs run back to back with no savepoints (savepoints would cost more than the inserts). If one
  * throws (a validation error, a duplicate id), the batch is rolled back and run again with each
@@ -64,6 +70,12 @@ interface Job {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/**
+ * Longest a batch of durable jobs waits for a running fsync before it commits anyway. Syncs
+ * usually return well within it, so under load the hold still saves most commits.
+ */
+export const MAX_HOLD_MS = 2;
+
 export class GroupCommit {
   private queue: Job[] = [];
   /** Rows the queued jobs touch (their `weight`s). */
@@ -74,6 +86,9 @@ export class GroupCommit {
   private queuedEager = 0;
   /** fsyncs asked for and not yet returned. */
   private syncing = 0;
+  /** When the running fsyncs began (`syncing` went from 0 to 1). */
+  private syncSince = 0;
+  private holdTimer: NodeJS.Timeout | null = null;
   private closed = false;
 
   constructor(
@@ -87,6 +102,8 @@ export class GroupCommit {
     private readonly durable: ((done: (error: Error | null) => void) => void) | null = null,
     /** Rows (job weights) that make a batch run at once instead of at the end of the turn. */
     private readonly maxBatch = 1024,
+    /** Age of the running sync after which batches stop waiting for it. */
+    private readonly maxHoldMs = MAX_HOLD_MS,
   ) {
     this.savepoint = db.prepare('SAVEPOINT job');
     this.release = db.prepare('RELEASE job');
@@ -115,9 +132,23 @@ export class GroupCommit {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      if (this.syncing > 0 && this.queuedEager === 0) return; // held: the sync's return flushes it
-      this.flush();
+      if (!this.hold()) this.flush();
     });
+  }
+
+  /**
+   * Whether the queued batch waits for the running sync: its return flushes it, or, if it runs
+   * past MAX_HOLD_MS, a timer does (and while it keeps running, batches commit at once).
+   */
+  private hold(): boolean {
+    if (this.syncing === 0 || this.queuedEager > 0) return false;
+    const left = this.maxHoldMs - (performance.now() - this.syncSince);
+    if (left <= 0) return false;
+    this.holdTimer ??= setTimeout(() => {
+      this.holdTimer = null;
+      this.flush();
+    }, left);
+    return true;
   }
 
   /** Runs everything queued now, in one transaction. */
@@ -126,16 +157,22 @@ export class GroupCommit {
     this.queue = [];
     this.queuedWeight = 0;
     this.queuedEager = 0;
+    if (this.holdTimer !== null) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = null;
+    }
     if (batch.length === 0) return;
     const { outcomes, notified } = this.runBatch(batch);
+    // Committed: dispatchers may start on it now; its callers hear once it is on disk.
+    if (notified.size > 0) this.onCommit([...notified]);
     const mustSync = batch.some((job, index) => job.durable && (outcomes[index] as Outcome).ok);
     if (!mustSync || this.durable === null) {
-      this.answer(batch, outcomes, notified, () => true);
+      this.answer(batch, outcomes, () => true);
       return;
     }
     // Failures and non-durable jobs are answered now; the rest once the disk has them.
-    this.answer(batch, outcomes, new Set(), (job, outcome) => !outcome.ok || !job.durable);
-    this.syncing++;
+    this.answer(batch, outcomes, (job, outcome) => !outcome.ok || !job.durable);
+    if (this.syncing++ === 0) this.syncSince = performance.now();
     this.durable((error) => {
       this.syncing--;
       // What was held meanwhile commits now and shares the next fsync.
@@ -148,26 +185,20 @@ export class GroupCommit {
             ? error
             : new UnavailableError(`storage could not sync to disk (${error.message})`, 5);
         const failed = outcomes.map((outcome): Outcome => (outcome.ok ? { ok: false, error: failure } : outcome));
-        this.answer(batch, failed, new Set(), (job, _outcome, index) => waiting(job, outcomes[index] as Outcome));
+        this.answer(batch, failed, (job, _outcome, index) => waiting(job, outcomes[index] as Outcome));
         return;
       }
-      this.answer(batch, outcomes, notified, waiting);
+      this.answer(batch, outcomes, waiting);
     });
   }
 
-  private answer(
-    batch: Job[],
-    outcomes: Outcome[],
-    notified: Set<string>,
-    which: (job: Job, outcome: Outcome, index: number) => boolean,
-  ): void {
+  private answer(batch: Job[], outcomes: Outcome[], which: (job: Job, outcome: Outcome, index: number) => boolean): void {
     for (const [index, job] of batch.entries()) {
       const outcome = outcomes[index] as Outcome;
       if (!which(job, outcome, index)) continue;
       if (outcome.ok) job.resolve(outcome.value);
       else job.reject(outcome.error);
     }
-    if (notified.size > 0) this.onCommit([...notified]);
   }
 
   /** Flushes what is queued and refuses further work. */
