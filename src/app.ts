@@ -32,7 +32,10 @@ export interface StartOptions {
 export async function startTriggers(config: ResolvedConfig, options: StartOptions = {}): Promise<Triggers> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = options.metrics ?? new Metrics();
-  const store = await openStore(config.database, { encryptionKey: config.encryptionKey });
+  const store = await openStore(config.database, {
+    encryptionKey: config.encryptionKey,
+    onDiskSync: (seconds) => metrics.storeSync.observe(seconds),
+  });
   try {
     await store.migrate();
     await ensureDefaultSubscription(store, config);

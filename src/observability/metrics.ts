@@ -71,6 +71,12 @@ export class Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+  readonly storeSync = new Histogram({
+    name: 'triggers_store_sync_seconds',
+    help: 'Duration of each disk sync that makes a group commit durable (SQLite: fdatasync of the WAL); ingest answers wait for it.',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
   readonly queueDepth = new Gauge({
     name: 'triggers_queue_depth',
     help: 'Pending deliveries per subscription.',

@@ -230,4 +230,10 @@ export interface Store {
 export interface StoreOptions {
   /** The time source; tests pass a controllable clock. */
   clock?: () => EpochMs;
+  /**
+   * Told how long each disk sync that makes commits durable took, in seconds (SQLite: the WAL
+   * fdatasync after a group commit), for `triggers_store_sync_seconds`. Backends whose COMMIT is
+   * durable by itself (PostgreSQL, DynamoDB) never call it.
+   */
+  onDiskSync?: (seconds: number) => void;
 }

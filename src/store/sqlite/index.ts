@@ -11,7 +11,7 @@ import { SqliteStore } from './sqliteStore.js';
 export async function openSqliteStore(path: string, options: StoreOptions = {}): Promise<Store> {
   let store: SqliteStore;
   try {
-    store = new SqliteStore(openDatabase(path), options.clock ?? Date.now);
+    store = new SqliteStore(openDatabase(path), options.clock ?? Date.now, options.onDiskSync);
   } catch (error) {
     throw mapSqliteError(error);
   }

@@ -79,8 +79,9 @@ export class SqliteStore implements Store {
   constructor(
     private readonly db: Db,
     private readonly clock: () => EpochMs,
+    onDiskSync?: (seconds: number) => void,
   ) {
-    const walSync = db.memory ? null : new WalSync(`${db.name}-wal`);
+    const walSync = db.memory ? null : new WalSync(`${db.name}-wal`, onDiskSync);
     this.walSync = walSync;
     const identity = db.memory ? null : new FileIdentity(db.name);
     this.identity = identity;

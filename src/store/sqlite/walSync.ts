@@ -21,7 +21,11 @@ export class WalSync {
   private next: ((error: Error | null) => void)[] = [];
   private idle: (() => void)[] = [];
 
-  constructor(private readonly walPath: string) {}
+  constructor(
+    private readonly walPath: string,
+    /** Told each fdatasync's duration in seconds (the triggers_store_sync_seconds histogram). */
+    private readonly observe: (seconds: number) => void = () => {},
+  ) {}
 
   /**
    * Calls `done` once everything committed so far is on disk. At most one fdatasync runs at a
@@ -46,8 +50,10 @@ export class WalSync {
 
   private run(waiters: ((error: Error | null) => void)[]): void {
     this.syncing = true;
+    const startedAt = performance.now();
     fdatasync(this.fd as number, (error) => {
       this.syncing = false;
+      this.observe((performance.now() - startedAt) / 1000);
       for (const waiter of waiters) waiter(error);
       if (this.next.length > 0) {
         const following = this.next;
