@@ -204,11 +204,14 @@ export const subscriptionSchema = {
     url: { type: ['string', 'null'], description: 'null: a pull-only inbox.' },
     event_types: { type: 'array', items: { type: 'string' } },
     status: { type: 'string', enum: ['active', 'disabled'] },
-    secret: { type: 'string', description: 'The current signing secret (`whsec_…`).' },
+    secret: {
+      type: ['string', 'null'],
+      description: 'The current signing secret (`whsec_…`); null for a key with only the `read` scope.',
+    },
     previous_secrets: {
       type: 'array',
-      description: 'Rotated-out secrets that still sign until `expires_at`.',
-      items: { type: 'object', properties: { secret: { type: 'string' }, expires_at: isoTime } },
+      description: 'Rotated-out secrets that still sign until `expires_at` (each `secret` null for a `read`-only key).',
+      items: { type: 'object', properties: { secret: { type: ['string', 'null'] }, expires_at: isoTime } },
     },
     description: { type: ['string', 'null'] },
     metadata: { type: 'object', additionalProperties: { type: 'string' } },
@@ -219,7 +222,11 @@ export const subscriptionSchema = {
       description: 'Requests in flight at most; null: TRIGGERS_SUBSCRIPTION_CONCURRENCY.',
     },
     timeout: { type: ['string', 'null'], description: 'Per-request timeout (`5s`); null: TRIGGERS_DELIVERY_TIMEOUT.' },
-    headers: { type: 'object', additionalProperties: { type: 'string' }, description: 'Custom request headers.' },
+    headers: {
+      type: 'object',
+      additionalProperties: { type: ['string', 'null'] },
+      description: 'Custom request headers (values null for a key with only the `read` scope).',
+    },
     retry_schedule: {
       type: ['string', 'null'],
       description: 'Delays between attempts (`1s,10s,1m`); null: TRIGGERS_RETRY_SCHEDULE.',

@@ -17,7 +17,13 @@ import type { Scope } from '../core/apiKeys.js';
 export type Rule = 'ingest' | 'consume' | 'read' | 'admin';
 
 const INGEST = new Set(['/events', '/events/batch']);
-const CONSUME = new Set(['/inbox/claim', '/inbox/:id/ack', '/deliveries/:delivery_id/ack', '/deliveries/:delivery_id/nack', '/deliveries/settle']);
+const CONSUME = new Set([
+  '/inbox/claim',
+  '/inbox/:id/ack',
+  '/deliveries/:delivery_id/ack',
+  '/deliveries/:delivery_id/nack',
+  '/deliveries/settle',
+]);
 const READ_POSTS = new Set(['/receivers/verify']);
 
 export function ruleFor(method: string, url: string): Rule {
@@ -43,6 +49,15 @@ export function allows(scopes: readonly Scope[], rule: Rule): boolean {
     case 'admin':
       return false;
   }
+}
+
+/**
+ * Whether a caller may read subscriptions' signing secrets and custom header values: those who
+ * can deliver (`admin`, or `read` + `ingest` as a remote dispatcher has). A `read`-only key — a
+ * dashboard, an auditor — sees that they exist, never their values.
+ */
+export function seesSecrets(scopes: readonly Scope[]): boolean {
+  return allows(scopes, 'consume');
 }
 
 export function describeRule(rule: Rule): string {

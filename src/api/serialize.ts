@@ -72,21 +72,28 @@ export const claimed = (c: ClaimedDelivery) => ({
   event: envelope(c.event),
 });
 
-export function subscription(s: Subscription, now: EpochMs) {
+/**
+ * A subscription as the API shows it. `reveal: false` (a read-only caller, see scopes.ts) nulls
+ * the signing secrets and the custom header values, keeping the header names and when rotated-out
+ * secrets expire.
+ */
+export function subscription(s: Subscription, now: EpochMs, reveal = true) {
   const current = s.secrets.find((secret) => secret.expires_at === null) ?? s.secrets[0];
+  const options = formatDeliveryOptions(s.delivery);
   return {
     id: s.id,
     url: s.url,
     event_types: s.event_types,
     status: s.status,
-    secret: current?.secret ?? '',
+    secret: reveal ? (current?.secret ?? '') : null,
     previous_secrets: s.secrets
       .filter((secret) => secret !== current && secret.expires_at !== null && secret.expires_at > now)
-      .map((secret) => ({ secret: secret.secret, expires_at: iso(secret.expires_at as EpochMs) })),
+      .map((secret) => ({ secret: reveal ? secret.secret : null, expires_at: iso(secret.expires_at as EpochMs) })),
     description: s.description,
     metadata: s.metadata,
     disabled_reason: s.disabled_reason,
-    ...formatDeliveryOptions(s.delivery),
+    ...options,
+    headers: reveal ? options.headers : Object.fromEntries(Object.keys(options.headers).map((name) => [name, null])),
     first_failure_at: isoOrNull(s.first_failure_at),
     last_success_at: isoOrNull(s.last_success_at),
     created_at: iso(s.created_at),

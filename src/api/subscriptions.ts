@@ -18,6 +18,7 @@ import { emptyBodyIsObject } from './deliveries.js';
 import { idParam } from './query.js';
 import { commonErrors, eventFilterSchema, idParam as idParamSchema, subscriptionSchema } from './schemas.js';
 import { subscription as serialize } from './serialize.js';
+import { seesSecrets } from './scopes.js';
 
 interface SubscriptionBody {
   id?: string;
@@ -194,16 +195,17 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
         },
       },
     },
-    async () => {
+    async (request) => {
       const now = clock();
-      return { data: (await store.listSubscriptions()).map((s) => serialize(s, now)) };
+      const reveal = seesSecrets(request.principal?.scopes ?? []);
+      return { data: (await store.listSubscriptions()).map((s) => serialize(s, now, reveal)) };
     },
   );
 
   app.get<{ Params: { id: string } }>(
     '/subscriptions/:id',
     { schema: { tags: ['subscriptions'], summary: 'Read a subscription', params, response: one } },
-    async (request) => serialize(await load(request.params.id), clock()),
+    async (request) => serialize(await load(request.params.id), clock(), seesSecrets(request.principal?.scopes ?? [])),
   );
 
   app.patch<{ Params: { id: string }; Body: SubscriptionBody }>(

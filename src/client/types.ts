@@ -181,8 +181,9 @@ export interface SubscriptionInfo {
   url: string | null;
   event_types: string[];
   status: 'active' | 'disabled';
-  secret: string;
-  previous_secrets: { secret: string; expires_at: string }[];
+  /** null when the key may not see secrets (one with only the `read` scope). */
+  secret: string | null;
+  previous_secrets: { secret: string | null; expires_at: string }[];
   description: string | null;
   metadata: Record<string, string>;
   disabled_reason: string | null;
@@ -190,7 +191,8 @@ export interface SubscriptionInfo {
   rate_limit?: number | null;
   max_concurrency?: number | null;
   timeout?: string | null;
-  headers?: Record<string, string>;
+  /** Values null when the key may not see secrets (one with only the `read` scope). */
+  headers?: Record<string, string | null>;
   retry_schedule?: string | null;
   ordered?: boolean;
   first_failure_at?: string | null;

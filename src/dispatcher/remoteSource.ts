@@ -24,7 +24,9 @@ export function remoteTarget(subscription: SubscriptionInfo, now: EpochMs): Push
   for (const previous of subscription.previous_secrets ?? []) {
     if (time(previous.expires_at) > now) secrets.push(previous.secret);
   }
-  const target: PushTarget = { id: subscription.id, url: subscription.url, secrets: secrets.filter((secret) => secret !== '') };
+  // Secrets are null only for a read-only key, which the API refuses claims to anyway.
+  const signing = secrets.filter((secret): secret is string => secret !== null && secret !== '');
+  const target: PushTarget = { id: subscription.id, url: subscription.url, secrets: signing };
   if (subscription.ordered !== undefined) {
     const timeout = subscription.timeout ? parseDuration(subscription.timeout) : null;
     const schedule = subscription.retry_schedule ? parseSchedule(subscription.retry_schedule) : null;
@@ -32,7 +34,9 @@ export function remoteTarget(subscription: SubscriptionInfo, now: EpochMs): Push
       rate_limit: subscription.rate_limit ?? null,
       max_concurrency: subscription.max_concurrency ?? null,
       timeout_ms: timeout,
-      headers: subscription.headers ?? {},
+      headers: Object.fromEntries(
+        Object.entries(subscription.headers ?? {}).filter((entry): entry is [string, string] => entry[1] !== null),
+      ),
       // The server applies the schedule when settling; kept for completeness.
       retry_schedule: schedule,
       ordered: subscription.ordered,

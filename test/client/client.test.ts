@@ -182,7 +182,7 @@ test('subscriptions: create, get, list, update, disable, enable, rotate, delete'
     event_types: ['user.*'],
     description: 'users',
   });
-  assert.match(created.secret, /^whsec_/);
+  assert.match(created.secret ?? '', /^whsec_/);
   assert.equal(created.status, 'active');
   assert.equal((await client.getSubscription(created.id)).url, 'https://example.com/hook');
   assert.ok((await client.listSubscriptions()).some((s) => s.id === created.id));

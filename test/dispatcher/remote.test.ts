@@ -74,7 +74,7 @@ test('a remote dispatcher long-polls the API, delivers signed, and settles throu
   assert.ok(request);
   assert.ok(request.at - before < 1_000, `arrived ${request.at - before}ms after the send`);
   assert.equal(request.headers['webhook-id'], sent.id);
-  const body = new Webhook(subscription.secret).verify(request.text(), headersOf(request.headers)) as {
+  const body = new Webhook(subscription.secret as string).verify(request.text(), headersOf(request.headers)) as {
     id: string;
     payload: unknown;
   };

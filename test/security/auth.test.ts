@@ -247,6 +247,42 @@ describe('security: credentials', () => {
     );
   });
 
+  it('shows signing secrets and custom header values to admin and dispatcher keys, never to read-only ones', async () => {
+    const created = await server.request('POST', '/subscriptions', {
+      body: {
+        url: 'https://93.184.216.34/hook',
+        event_types: ['nothing.matches'],
+        headers: { Authorization: 'Bearer sink-token' },
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    const id = created.json.id as string;
+    assert.match(created.json.secret, /^whsec_/);
+    const rotated = await server.request('POST', `/subscriptions/${id}/rotate-secret`);
+    assert.equal(rotated.status, 200, rotated.text);
+    const secret = rotated.json.secret as string;
+
+    const readOnly = await createKey(server, ['read']);
+    const dispatcher = await createKey(server, ['read', 'ingest']);
+    for (const token of [false, true]) {
+      const reader = as(server, token ? { token: await tokenFor(server, readOnly.key) } : { key: readOnly.key });
+      const one = await reader('GET', `/subscriptions/${id}`);
+      assert.equal(one.status, 200, one.text);
+      assert.equal(one.json.secret, null);
+      assert.equal(one.json.previous_secrets.length, 1, 'the rotation is visible');
+      assert.equal(one.json.previous_secrets[0].secret, null);
+      assert.equal(typeof one.json.previous_secrets[0].expires_at, 'string');
+      assert.deepEqual(one.json.headers, { authorization: null }, 'the header name, not its value');
+      const list = await reader('GET', '/subscriptions');
+      assert.doesNotMatch(list.text, /whsec_|sink-token/);
+    }
+    const seen = await as(server, { key: dispatcher.key })('GET', `/subscriptions/${id}`);
+    assert.equal(seen.json.secret, secret, 'a remote dispatcher needs the secret to sign');
+    assert.match(seen.json.previous_secrets[0].secret, /^whsec_/);
+    assert.deepEqual(seen.json.headers, { authorization: 'Bearer sink-token' });
+    await server.request('DELETE', `/subscriptions/${id}`);
+  });
+
   it("scopes Idempotency-Key to the API key: another producer's same key stores its own event", async () => {
     const mine = await createKey(server, ['ingest']);
     const theirs = await createKey(server, ['ingest']);

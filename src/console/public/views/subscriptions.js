@@ -405,7 +405,9 @@ export function mount(main, ctx) {
             'td',
             { colspan: '8' },
             h('span', { class: 'muted' }, 'Signing secret: '),
-            h('code', { 'data-secret': s.id }, s.secret),
+            s.secret === null
+              ? h('span', { 'data-secret': s.id }, 'hidden from keys with only the read scope')
+              : h('code', { 'data-secret': s.id }, s.secret),
             s.previous_secrets.length
               ? h(
                   'div',
