@@ -238,12 +238,18 @@ export class TriggersClient {
 
   async sendEvent(event: EventInput, options: SendOptions = {}): Promise<EventAccepted> {
     const headers = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined;
-    return (await this.#call<EventAccepted>('POST', '/events', { body: event, headers })).data;
+    const response = await this.#call<Omit<EventAccepted, 'replayed'>>('POST', '/events', { body: event, headers });
+    return { ...response.data, replayed: response.headers['idempotent-replayed'] === 'true' };
   }
 
   async sendEvents(events: EventInput[], options: SendOptions = {}): Promise<EventAccepted[]> {
     const headers = options.idempotencyKey ? { 'idempotency-key': options.idempotencyKey } : undefined;
-    return (await this.#call<{ events: EventAccepted[] }>('POST', '/events/batch', { body: { events }, headers })).data.events;
+    const response = await this.#call<{ events: Omit<EventAccepted, 'replayed'>[] }>('POST', '/events/batch', {
+      body: { events },
+      headers,
+    });
+    const replayed = response.headers['idempotent-replayed'] === 'true';
+    return response.data.events.map((accepted) => ({ ...accepted, replayed }));
   }
 
   async getEvent(id: string): Promise<EventDetail> {

@@ -34,6 +34,11 @@ export interface EventAccepted {
   source: string;
   created_at: string;
   status: EventStatus;
+  /**
+   * true: the server answered with the stored response to an earlier request with the same
+   * Idempotency-Key (header `Idempotent-Replayed`) and stored nothing new.
+   */
+  replayed: boolean;
 }
 
 /** What a webhook receives: the event envelope. */

@@ -86,8 +86,10 @@ test('events: send (with idempotency), batch, get, list, delete', async () => {
   const sent = await client.sendEvent({ type: 'order.created', source: 'shop', payload: { id: 1 } }, { idempotencyKey: 'k-1' });
   assert.match(sent.id, /^evt_/);
   assert.equal(sent.status, 'pending');
+  assert.equal(sent.replayed, false);
   const again = await client.sendEvent({ type: 'order.created', source: 'shop', payload: { id: 1 } }, { idempotencyKey: 'k-1' });
   assert.equal(again.id, sent.id);
+  assert.equal(again.replayed, true, 'the answer says it was a replay and nothing new was stored');
 
   const batch = await client.sendEvents([
     { type: 'order.paid', source: 'shop', payload: { id: 2 } },
@@ -111,6 +113,11 @@ test('events: send (with idempotency), batch, get, list, delete', async () => {
     client.getEvent(batch[1]?.id as string),
     (error: unknown) => error instanceof TriggersApiError && error.status === 404 && error.code === 'not_found',
   );
+
+  const twice = [{ type: 'order.paid', source: 'shop', payload: { id: 9 } }];
+  const first = await client.sendEvents(twice, { idempotencyKey: 'k-batch' });
+  const repeated = await client.sendEvents(twice, { idempotencyKey: 'k-batch' });
+  assert.deepEqual([first[0]?.replayed, repeated[0]?.replayed, repeated[0]?.id], [false, true, first[0]?.id]);
 });
 
 test('inbox: list pages, ack; claim, ack and nack deliveries; settle many', async () => {
