@@ -238,6 +238,7 @@ describe('the default stack', () => {
       const statements = statementsOf(template, fn);
       const data = statements.find((s) => actions(s).includes('dynamodb:PutItem'));
       assert.ok(data, `${handler}: table read/write`);
+      assert.ok(!actions(data).includes('dynamodb:Scan'), `${handler}: Scan is run by nothing, so not granted`);
       assert.deepEqual(resources(data)[0], { 'Fn::GetAtt': [tableId, 'Arn'] });
       assert.deepEqual(resources(data)[1], { 'Fn::Join': ['', [{ 'Fn::GetAtt': [tableId, 'Arn'] }, '/index/*']] });
       const read = statements.find((s) => actions(s).includes('secretsmanager:GetSecretValue'));
