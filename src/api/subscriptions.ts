@@ -6,7 +6,7 @@
  *
  *   active ── disable / 410 Gone ──► disabled ── enable ──► active
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { newSubscriptionId } from '../core/ids.js';
 import { generateSecret, isValidSecret, rotate } from '../core/signing.js';
@@ -112,6 +112,9 @@ function refuseUnknownFields(body: object): void {
   }
 }
 
+/** Whether this caller's key may see signing secrets and header values (scopes.ts). */
+const revealsSecrets = (request: FastifyRequest) => seesSecrets(request.principal?.scopes ?? []);
+
 export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { store, clock, config } = ctx;
   const ownOrigin = new URL(config.apiUrl).origin;
@@ -197,7 +200,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
     },
     async (request) => {
       const now = clock();
-      const reveal = seesSecrets(request.principal?.scopes ?? []);
+      const reveal = revealsSecrets(request);
       return { data: (await store.listSubscriptions()).map((s) => serialize(s, now, reveal)) };
     },
   );
@@ -205,7 +208,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
   app.get<{ Params: { id: string } }>(
     '/subscriptions/:id',
     { schema: { tags: ['subscriptions'], summary: 'Read a subscription', params, response: one } },
-    async (request) => serialize(await load(request.params.id), clock(), seesSecrets(request.principal?.scopes ?? [])),
+    async (request) => serialize(await load(request.params.id), clock(), revealsSecrets(request)),
   );
 
   app.patch<{ Params: { id: string }; Body: SubscriptionBody }>(

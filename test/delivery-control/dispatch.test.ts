@@ -36,6 +36,23 @@ function peakIn(requests: SinkRequest[], spanMs: number): number {
   return peak;
 }
 
+/**
+ * Counts a sink handler's requests in flight, each lasting `ms`: call `enter()` at the top of the
+ * handler; `peak` is the most there ever were at once.
+ */
+function inFlightCounter(ms: number) {
+  let inFlight = 0;
+  const counter = {
+    peak: 0,
+    enter(): void {
+      inFlight++;
+      counter.peak = Math.max(counter.peak, inFlight);
+      setTimeout(() => inFlight--, ms);
+    },
+  };
+  return counter;
+}
+
 describe('delivery control in the dispatcher', () => {
   let sink: Sink;
   let h: Harness;
@@ -70,31 +87,25 @@ describe('delivery control in the dispatcher', () => {
 
   it('max_concurrency bounds the requests in flight', async () => {
     h = await harness({ TRIGGERS_SUBSCRIPTION_CONCURRENCY: '50' });
-    let inFlight = 0;
-    let peak = 0;
+    const flight = inFlightCounter(40);
     sink.respond('/narrow', () => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      setTimeout(() => inFlight--, 40);
+      flight.enter();
       return { delayMs: 40 };
     });
     await subscribe(h.store, 'narrow', `${sink.url}/narrow`, { max_concurrency: 2 });
     const ids = await appendEvents(h.store, 12);
     h.dispatcher.start();
     for (const id of ids) await deliveryStatus(h.store, id, 'narrow', 'delivered');
-    assert.ok(peak <= 2, `peak ${peak} in flight`);
+    assert.ok(flight.peak <= 2, `peak ${flight.peak} in flight`);
   });
 
   it('ordered: strictly in event order, one at a time, even when the third fails once', async () => {
     h = await harness({ TRIGGERS_SUBSCRIPTION_CONCURRENCY: '50', TRIGGERS_RETRY_SCHEDULE: '100ms,200ms' });
-    let inFlight = 0;
-    let peak = 0;
+    const flight = inFlightCounter(5);
     const failedOnce = new Set<string>();
     let thirdId = '';
     sink.respond('/ordered', (request) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      setTimeout(() => inFlight--, 5);
+      flight.enter();
       const id = request.json<{ id: string }>().id;
       if (id === thirdId && !failedOnce.has(id)) {
         failedOnce.add(id);
@@ -111,7 +122,7 @@ describe('delivery control in the dispatcher', () => {
     await deliveryStatus(h.store, ids[ids.length - 1] as string, 'seq', 'delivered', 10_000);
     const order = sink.requestsTo('/ordered').map((r) => r.json<{ id: string }>().id);
     assert.deepEqual(order, [...ids.slice(0, 3), ...ids.slice(2)], 'the failed third is retried before the fourth goes');
-    assert.equal(peak, 1);
+    assert.equal(flight.peak, 1);
   });
 
   it('per-subscription timeout, custom headers and retry schedule', async () => {
@@ -142,12 +153,9 @@ describe('delivery control in the dispatcher', () => {
     // still running when its lease ran out was claimed again and sent a second time, alongside
     // the first (two in flight on an ordered subscription). Scaled down: a 1s lease, a 3s timeout.
     h = await harness({ TRIGGERS_LEASE: '1s', TRIGGERS_DELIVERY_TIMEOUT: '400ms' });
-    let inFlight = 0;
-    let peak = 0;
+    const flight = inFlightCounter(1_800);
     sink.respond('/patient', () => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      setTimeout(() => inFlight--, 1_800);
+      flight.enter();
       return { delayMs: 1_800 };
     });
     await subscribe(h.store, 'patient', `${sink.url}/patient`, { timeout_ms: 3_000, ordered: true, retry_schedule: [] });
@@ -156,7 +164,7 @@ describe('delivery control in the dispatcher', () => {
     await deliveryStatus(h.store, ids[1] as string, 'patient', 'delivered', 10_000);
     const order = sink.requestsTo('/patient').map((r) => r.json<{ id: string }>().id);
     assert.deepEqual(order, ids, 'each event sent once, in order');
-    assert.equal(peak, 1);
+    assert.equal(flight.peak, 1);
   });
 
   it("a replay starts the subscription's own schedule afresh", async () => {
@@ -167,11 +175,15 @@ describe('delivery control in the dispatcher', () => {
     h.dispatcher.start();
     await deliveryStatus(h.store, id as string, 'flaky', 'failed');
     assert.equal(await h.store.replay({ subscription_id: 'flaky' }), 1);
-    await eventually(async () => {
-      const event = await h.store.getEvent(id as string);
-      const delivery = event?.deliveries[0];
-      return delivery?.status === 'failed' && delivery.attempts.length === 4;
-    }, 5_000, 'two more attempts (its own schedule: one retry), then dead again');
+    await eventually(
+      async () => {
+        const event = await h.store.getEvent(id as string);
+        const delivery = event?.deliveries[0];
+        return delivery?.status === 'failed' && delivery.attempts.length === 4;
+      },
+      5_000,
+      'two more attempts (its own schedule: one retry), then dead again',
+    );
     await sleep(200);
     assert.equal(sink.requestsTo('/flaky').length, 4);
   });
