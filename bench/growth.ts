@@ -3,6 +3,7 @@
  * the same measurements on an empty store, in the same run: four rounds of half the time and half
  * the backlog each — empty, full, full, empty — so the host's drift weighs on both alike (the
  * "empty" store's second round finds the first round's events in it: a few tens of thousands).
+ * The rounds start once the prefill's writes are on disk (`quietDisk`).
  *
  * The history is written through the store itself (`append`, 5,000 events a transaction) before
  * the server starts: events of type `history.old` whose deliveries sit pending in a pull-only
@@ -21,6 +22,7 @@ import { averageRounds, EVENT_BODY, hammer, type LoadResult } from './lib/load.j
 import { type Child, startScript, startTriggers } from './lib/processes.js';
 import { alternate, overRounds } from './lib/rounds.js';
 import { round } from './lib/stats.js';
+import { quietDisk } from './lib/steady.js';
 
 export interface GrowthSide {
   stored: number;
@@ -143,6 +145,9 @@ export async function benchGrowth(options: { stored?: number; seconds?: number; 
   try {
     await prepare(emptyDir, 0);
     const prefillSeconds = await prepare(fullDir, stored);
+    // The prefill leaves about a gigabyte for the kernel to write back: let it land before the
+    // first round instead of inside the early rounds, which it would slow unevenly.
+    await quietDisk();
     const dirs = [emptyDir, fullDir] as const;
     const rounds = await alternate((side) => measure(sink, dirs[side], seconds / 2, backlog / 2));
     const empty = combine(rounds[0], 0);
