@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { NotFoundError, ValidationError } from '../core/errors.js';
 import { newSubscriptionId } from '../core/ids.js';
 import { generateSecret, isValidSecret, rotate } from '../core/signing.js';
-import { checkTargetUrl, parseTargetUrl } from '../core/targets.js';
+import { checkTargetUrl, isOwnReceiver, parseTargetUrl } from '../core/targets.js';
 import { type DeliveryOptionsInput, parseDeliveryOptions } from '../core/deliveryOptions.js';
 import type { DeliveryOptions, Subscription, SubscriptionPatch } from '../core/types.js';
 import type { ApiContext } from './context.js';
@@ -117,14 +117,14 @@ const revealsSecrets = (request: FastifyRequest) => seesSecrets(request.principa
 
 export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { store, clock, config } = ctx;
-  const ownOrigin = new URL(config.apiUrl).origin;
+  const api = new URL(config.apiUrl);
 
   /** Refuses URLs that point inside the network, except the built-in receiver on this server. */
   async function checkUrl(url: string | null | undefined): Promise<void> {
     if (url === null || url === undefined) return;
     const parsed = parseTargetUrl(url);
-    const isOwnReceiver = parsed.origin === ownOrigin && parsed.pathname.startsWith('/receiver/');
-    await checkTargetUrl(url, { allowPrivate: config.allowPrivateTargets, exemptOrigins: isOwnReceiver ? [ownOrigin] : [] });
+    const exemptOrigins = isOwnReceiver(parsed, api) ? [parsed.origin] : [];
+    await checkTargetUrl(url, { allowPrivate: config.allowPrivateTargets, exemptOrigins });
   }
 
   async function load(id: string): Promise<Subscription> {

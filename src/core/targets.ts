@@ -100,3 +100,18 @@ export async function checkTargetUrl(
   }
   return url;
 }
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '0.0.0.0', '[::]']);
+
+/**
+ * Whether `url` is the built-in receiver (`/receiver/…`) of the server at `api`: on its origin,
+ * or, when it listens on a loopback or wildcard address, on any loopback name with its port
+ * (`localhost` and `127.0.0.1` are the same server). Always allowed as a target.
+ */
+export function isOwnReceiver(url: URL, api: URL): boolean {
+  if (!url.pathname.startsWith('/receiver/')) return false;
+  if (url.origin === api.origin) return true;
+  return (
+    url.protocol === api.protocol && url.port === api.port && LOOPBACK_HOSTS.has(url.hostname) && LOOPBACK_HOSTS.has(api.hostname)
+  );
+}

@@ -17,7 +17,7 @@ import { MAX_TIMEOUT_MS, reservedHeader } from '../core/deliveryOptions.js';
 import { envelopeJson } from '../core/envelope.js';
 import { parseRetryAfter } from '../core/outcome.js';
 import { signatureHeaders } from '../core/signing.js';
-import { isPrivateAddress } from '../core/targets.js';
+import { isOwnReceiver, isPrivateAddress } from '../core/targets.js';
 import type { ClaimedDelivery } from '../core/types.js';
 import { endDeliverSpan, startDeliverSpan } from '../observability/tracing.js';
 import type { AttemptReport, PushTarget } from './source.js';
@@ -96,16 +96,6 @@ function guardedConnector(timeoutMs: number): buildConnector.connector {
     }
     base(options, callback);
   };
-}
-
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '0.0.0.0', '[::]']);
-
-/** The API's own server: its origin, or loopback on its port when it listens on a loopback or wildcard address. */
-function sameServer(url: URL, api: URL): boolean {
-  if (url.origin === api.origin) return true;
-  return (
-    url.protocol === api.protocol && url.port === api.port && LOOPBACK_HOSTS.has(url.hostname) && LOOPBACK_HOSTS.has(api.hostname)
-  );
 }
 
 interface Route {
@@ -253,7 +243,7 @@ export class Deliverer {
     let route = this.#routes.get(url);
     if (!route) {
       const parsed = new URL(url);
-      const receiver = this.#receiver !== null && sameServer(parsed, this.#receiver) && parsed.pathname.startsWith('/receiver/');
+      const receiver = this.#receiver !== null && isOwnReceiver(parsed, this.#receiver);
       const trusted = receiver || this.#trusted.has(parsed.toString());
       route = { agent: trusted ? this.#open : this.#guarded, origin: parsed.origin, path: parsed.pathname + parsed.search };
       if (this.#routes.size > 10_000) this.#routes.clear();

@@ -114,12 +114,20 @@ describe('subscriptions', () => {
     assert.equal(errorCode(patch), 'private_target');
   });
 
-  it("allows this server's own built-in receiver, and only that path", async () => {
-    const ok = await server.request('POST', '/subscriptions', { body: { url: 'http://127.0.0.1:8080/receiver/demo' } });
-    assert.equal(ok.status, 201, ok.text);
-    const other = await server.request('POST', '/subscriptions', { body: { url: 'http://127.0.0.1:8080/events' } });
-    assert.equal(other.status, 400);
-    assert.equal(errorCode(other), 'private_target');
+  it("allows this server's own built-in receiver, by any loopback name, and only that path", async () => {
+    for (const url of [
+      'http://127.0.0.1:8080/receiver/demo',
+      'http://localhost:8080/receiver/demo',
+      'http://[::1]:8080/receiver/demo',
+    ]) {
+      const ok = await server.request('POST', '/subscriptions', { body: { url } });
+      assert.equal(ok.status, 201, `${url}: ${ok.text}`);
+    }
+    for (const url of ['http://127.0.0.1:8080/events', 'http://localhost:8080/events', 'http://localhost:8081/receiver/demo']) {
+      const other = await server.request('POST', '/subscriptions', { body: { url } });
+      assert.equal(other.status, 400, url);
+      assert.equal(errorCode(other), 'private_target', url);
+    }
   });
 
   it('disables and enables', async () => {
