@@ -21,17 +21,28 @@ export function wantsHelp(args: string[]): boolean {
   return false;
 }
 
-/** Parses flags; an unknown flag is a configuration error with a clear message. */
+/**
+ * Parses flags; an unknown flag, or an argument that is not a flag where the command takes
+ * none (`positionals` false), is a configuration error with a clear message.
+ */
 export function flags(
   args: string[],
   options: NonNullable<ParseArgsConfig['options']>,
+  { positionals = false }: { positionals?: boolean } = {},
 ): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  let parsed: ReturnType<typeof parseArgs>;
   try {
-    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-    return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new ConfigError('command line', (error as Error).message);
   }
+  if (!positionals && parsed.positionals.length > 0) {
+    throw new ConfigError(
+      'command line',
+      `unexpected argument ${JSON.stringify(parsed.positionals[0])}: this command takes only flags (see --help)`,
+    );
+  }
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
 }
 
 /** Flags that stand for configuration variables. */

@@ -27,13 +27,17 @@ const line = (key: ApiKey): string =>
   ].join('\t');
 
 export async function keys(args: string[]): Promise<number> {
-  const { values, positionals } = flags(args, {
-    name: { type: 'string' },
-    scopes: { type: 'string' },
-    'rate-limit': { type: 'string' },
-    database: { type: 'string' },
-    'data-dir': { type: 'string' },
-  });
+  const { values, positionals } = flags(
+    args,
+    {
+      name: { type: 'string' },
+      scopes: { type: 'string' },
+      'rate-limit': { type: 'string' },
+      database: { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    { positionals: true },
+  );
   const [action, ...rest] = positionals;
   if (action !== 'create' && action !== 'list' && action !== 'revoke') {
     process.stderr.write(HELP.keys);

@@ -156,6 +156,17 @@ describe('configuration errors name the setting as the user gave it', () => {
     assert.equal(oneLine(host.stderr), 'triggers: invalid configuration: TRIGGERS_HOST: not a host name or address: "999.1.1.1"');
   });
 
+  it('an argument a command does not take: named, exit code 2, nothing started', async () => {
+    const [serve, migrate] = await Promise.all([run(['serve', 'extra', '--port', '1']), run(['migrate', 'now'])]);
+    assert.equal(serve.code, 2);
+    assert.equal(
+      oneLine(serve.stderr),
+      'triggers: invalid configuration: command line: unexpected argument "extra": this command takes only flags (see --help)',
+    );
+    assert.equal(migrate.code, 2);
+    assert.match(oneLine(migrate.stderr), /unexpected argument "now"/);
+  });
+
   it('every flag that stands for a variable', () => {
     const cases: [Record<string, string>, string][] = [
       [{ host: '999.1.1.1' }, '--host (TRIGGERS_HOST)'],
