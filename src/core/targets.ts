@@ -70,9 +70,22 @@ export function parseTargetUrl(text: string): URL {
   return url;
 }
 
+/** How long a subscription write waits for DNS before it accepts the name unresolved. */
+export const LOOKUP_TIMEOUT_MS = 2_000;
+
+const PRIVATE_TARGET_MESSAGE =
+  'url resolves to a private or loopback address; set TRIGGERS_ALLOW_PRIVATE_TARGETS=true to allow it';
+
 /**
  * Refuses a URL that points at a private address (by literal or by DNS), unless allowed.
  * `exempt` hosts (the built-in receiver's own address) are always allowed.
+ *
+ * A name that does not resolve now (no DNS where the server runs, a record not yet published, a
+ * resolver that times out) is accepted: the dispatcher checks the address it actually dials on
+ * every connection, so an unchecked name can never reach inside the network, and a DNS failure
+ * at delivery is retried like any connection error. Names that can only ever mean this machine
+ * (`localhost`, `*.localhost`) are refused without asking DNS, and `*.invalid` names, which can
+ * never resolve, are refused as invalid.
  */
 export async function checkTargetUrl(
   text: string,
@@ -81,24 +94,36 @@ export async function checkTargetUrl(
   const url = parseTargetUrl(text);
   if (options.allowPrivate || options.exemptOrigins?.includes(url.origin)) return url;
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  let addresses: string[];
-  if (isIP(host)) {
-    addresses = [host];
-  } else {
-    try {
-      addresses = (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
-    } catch {
-      throw new ValidationError(`url host ${JSON.stringify(host)} does not resolve`, undefined, 'invalid_url');
-    }
+  const name = host.toLowerCase().replace(/\.$/, '');
+  if (name === 'localhost' || name.endsWith('.localhost')) {
+    throw new ValidationError(PRIVATE_TARGET_MESSAGE, undefined, 'private_target');
   }
+  if (name === 'invalid' || name.endsWith('.invalid')) {
+    throw new ValidationError(`url host ${JSON.stringify(host)} can never resolve (.invalid)`, undefined, 'invalid_url');
+  }
+  const addresses = isIP(host) ? [host] : await resolve(host);
   if (addresses.some(isPrivateAddress)) {
-    throw new ValidationError(
-      `url resolves to a private or loopback address; set TRIGGERS_ALLOW_PRIVATE_TARGETS=true to allow it`,
-      undefined,
-      'private_target',
-    );
+    throw new ValidationError(PRIVATE_TARGET_MESSAGE, undefined, 'private_target');
   }
   return url;
+}
+
+/** The addresses a name resolves to; none when it does not resolve within LOOKUP_TIMEOUT_MS. */
+async function resolve(host: string): Promise<string[]> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string[]>((done) => {
+    timer = setTimeout(() => done([]), LOOKUP_TIMEOUT_MS);
+    timer.unref();
+  });
+  const answer = lookup(host, { all: true, verbatim: true }).then(
+    (entries) => entries.map((entry) => entry.address),
+    () => [] as string[],
+  );
+  try {
+    return await Promise.race([answer, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '0.0.0.0', '[::]']);
