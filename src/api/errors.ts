@@ -163,12 +163,14 @@ function answerOnSocket(socket: Socket, mapped: Mapped, about: 'next request' | 
     // Node hands the socket to the next pipelined response as each one finishes.
     const inFlight = (socket as HttpSocket)._httpMessage;
     if (inFlight && !inFlight.writableFinished) {
-      if (about === 'next request') {
+      // A request in flight whose body has not arrived in full is the one the parser broke off
+      // in (a malformed chunk): it can never complete, so this is its answer, not the next one's.
+      if (about === 'next request' && inFlight.req?.complete !== false) {
         inFlight.once('finish', answer);
         return;
       }
-      // The request whose body stopped arriving is the one in flight: this is its answer, unless
-      // it has begun answering already (then only closing is left).
+      // The request whose body stopped arriving, or broke off, is the one in flight: this is its
+      // answer, unless it has begun answering already (then only closing is left).
       if (inFlight.headersSent) {
         socket.destroy();
         return;

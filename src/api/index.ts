@@ -62,7 +62,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     http: {
       requireHostHeader: false,
       requestTimeout,
-      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeout / 4))),
+      connectionsCheckingInterval: Math.min(5_000, Math.max(50, Math.floor(requestTimeout / 12))),
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 256 },
     // No type coercion: a number is never silently accepted as a string (query values are

@@ -188,6 +188,29 @@ describe('HTTP contract: errors before routing', () => {
     assert.equal((await server.request('GET', '/health', { auth: false })).status, 200);
   });
 
+  it('answers a body whose chunked encoding breaks off with 400 at once, storing nothing, on every body-reading route', async () => {
+    const json = 'Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const cases = [
+      // A chunk size that is not hex, first thing or after a good chunk.
+      `POST /events HTTP/1.1\r\nHost: x\r\nX-API-Key: ${server.apiKey}\r\n${json}ZZ\r\nabc\r\n0\r\n\r\n`,
+      `POST /events HTTP/1.1\r\nHost: x\r\nX-API-Key: ${server.apiKey}\r\n${json}5\r\n{"typ\r\nnot-hex\r\n`,
+      `POST /subscriptions HTTP/1.1\r\nHost: x\r\nX-API-Key: ${server.apiKey}\r\n${json}ZZ\r\n`,
+      `POST /token HTTP/1.1\r\nHost: x\r\n${json}ZZ\r\n`,
+      `POST /receiver/chunks HTTP/1.1\r\nHost: x\r\n${json}ZZ\r\n`,
+    ];
+    const before = (await server.request('GET', '/events?limit=1000')).json.data.length;
+    for (const request of cases) {
+      const started = Date.now();
+      const answer = await rawRequest(server.url, request);
+      assert.equal(answer.status, 400, `${request.split('\r\n')[0]}: ${answer.text}`);
+      assert.equal(rawError(answer), 'invalid_request');
+      assert.match(answer.json.error.message, /chunk/i);
+      assert.ok(answer.closed);
+      assert.ok(Date.now() - started < 1_000, 'answered at once, not left hanging');
+    }
+    assert.equal((await server.request('GET', '/events?limit=1000')).json.data.length, before);
+  });
+
   it('answers a missing static file with 404 not_found, for GET and HEAD', async () => {
     const missing = await server.request('GET', '/docs/static/nope.js', { auth: false });
     assert.equal(missing.status, 404);
