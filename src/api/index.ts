@@ -74,7 +74,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
   // why, is in jsonBody.ts.
   app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, jsonBodyParser(app));
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonBodyParser(app));
 
   installErrorHandling(app, logger, new RouteTable());
   installProtocolErrors(app);

@@ -11,11 +11,15 @@
  * - a number beyond the range of a double (`1e400`): `JSON.parse` makes it Infinity, which is
  *   stored as null.
  *
- * The last two can only come from text that a regex spots (a `\uD8…`–`\uDF…` escape; a
+ * - bytes that are not UTF-8 (RFC 8259 §8.1): decoding would turn them into U+FFFD and store
+ *   something other than what was sent, without a word.
+ *
+ * The lone surrogates and huge numbers can only come from text that a regex spots (a `\uD8…`–`\uDF…` escape; a
  * three-digit exponent or a 309-digit integer part), so an ordinary body costs two scans of its
  * text and no walk over the parsed value. A compressed body (`Content-Encoding` other than
  * `identity`) is a 415: bodies are read as sent, never decoded.
  */
+import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TriggersError, ValidationError } from '../core/errors.js';
 import { MAX_JSON_DEPTH, nestsDeeperThan } from './jsonDepth.js';
@@ -31,6 +35,7 @@ export const POISONED_KEYS_MESSAGE = 'Keys "__proto__" and "constructor.prototyp
 export const LONE_SURROGATE_MESSAGE =
   'Body has a string with a lone UTF-16 surrogate (an unpaired \\uD800–\\uDFFF escape); JSON text must be valid Unicode';
 export const HUGE_NUMBER_MESSAGE = 'Body has a number outside the range of a double (beyond ±1.8e308, such as 1e400)';
+export const NOT_UTF8_MESSAGE = 'Body is not valid UTF-8; JSON text must be sent as UTF-8';
 
 const isWellFormed = (text: string): boolean => (text as string & { isWellFormed(): boolean }).isWellFormed();
 
@@ -59,7 +64,7 @@ function isIdentity(encoding: string | string[]): boolean {
   return value === '' || value === 'identity';
 }
 
-/** The `application/json` parser (`parseAs: 'string'`) for `app`, built on fastify's own. */
+/** The `application/json` parser (`parseAs: 'buffer'`) for `app`, built on fastify's own. */
 export function jsonBodyParser(app: FastifyInstance): (request: FastifyRequest, body: string | Buffer, done: Done) => void {
   const parse = app.getDefaultJsonParser('error', 'error');
   return (request, body, done) => {
@@ -71,7 +76,12 @@ export function jsonBodyParser(app: FastifyInstance): (request: FastifyRequest, 
       );
       return;
     }
-    const text = body as string;
+    const bytes = body as Buffer;
+    if (!isUtf8(bytes)) {
+      done(new ValidationError(NOT_UTF8_MESSAGE, undefined, 'invalid_json'));
+      return;
+    }
+    const text = bytes.toString('utf8');
     // An empty JSON body reads as no body, so `POST …/disable` with a JSON content-type and nothing else is fine.
     if (text.length === 0 || (text.length < 64 && text.trim() === '')) {
       done(null, undefined);

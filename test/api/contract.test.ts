@@ -300,6 +300,29 @@ describe('HTTP contract: JSON bodies the API will not store', () => {
   const event = (payload: string) => `{"type":"a.b","source":"s","payload":${payload}}`;
   const batch = (payload: string) => `{"events":[${event('{}')},${event(payload)}]}`;
 
+  it('refuses bodies that are not UTF-8 with 400 invalid_json instead of storing U+FFFD in their place', async () => {
+    const before = await eventCount();
+    const bytes = (payload: string, bad: number[]) => {
+      const [head, tail] = event(payload).split('@') as [string, string];
+      return new Uint8Array([...Buffer.from(head), ...bad, ...Buffer.from(tail)]);
+    };
+    for (const bad of [[0xff, 0xfe], [0xc3], [0xed, 0xa0, 0x80], [0xc0, 0xaf]]) {
+      const res = await server.request('POST', '/events', {
+        raw: bytes('{"s":"@"}', bad),
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(res.status, 400, `${bad}: ${res.text}`);
+      assert.equal(errorCode(res), 'invalid_json');
+      assert.match(res.json.error.message, /UTF-8/);
+    }
+    assert.equal(await eventCount(), before, 'nothing stored');
+    // Real UTF-8, U+FFFD itself included, is stored as sent.
+    const text = 'héllo ✓ \uFFFD 🙂';
+    const ok = await post('/events', event(JSON.stringify({ s: text })));
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal((await server.request('GET', `/events/${ok.json.id}`)).json.payload.s, text);
+  });
+
   it('refuses strings with lone UTF-16 surrogates with 400 invalid_json, on events and batches', async () => {
     const before = await eventCount();
     for (const payload of [

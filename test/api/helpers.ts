@@ -38,8 +38,8 @@ export interface TestServer {
 
 export interface RequestOptions {
   body?: unknown;
-  /** Sent as is (no JSON encoding). */
-  raw?: string;
+  /** Sent as is (no JSON encoding); bytes for bodies that are not UTF-8. */
+  raw?: string | Uint8Array;
   headers?: Record<string, string>;
   /** false: send no credentials. Default: X-API-Key. */
   auth?: boolean;
@@ -112,7 +112,7 @@ export async function startTestServer(env: Env = {}, options: TestServerOptions 
   async function request(method: string, path: string, opts: RequestOptions = {}): Promise<TestResponse> {
     const headers: Record<string, string> = {};
     if (opts.auth ?? true) headers['x-api-key'] = TEST_API_KEY;
-    let body: string | undefined;
+    let body: string | Uint8Array | undefined;
     if (opts.raw !== undefined) body = opts.raw;
     else if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);
