@@ -71,8 +71,8 @@ const settledSchema = {
 const statusOf = (outcome: SettlementOutcome) =>
   outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'retry' ? 'pending' : 'failed';
 
-const resultClass = (status: number | null | undefined): string =>
-  status === null || status === undefined ? 'error' : `${Math.floor(status / 100)}xx`;
+/** An attempt's `result` label, as the built-in dispatcher counts it: what the attempt led to. */
+const ATTEMPT_RESULT = { delivered: 'success', retry: 'retry', dead: 'dead' } as const;
 
 export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { store, metrics, clock, config, claims } = ctx;
@@ -139,7 +139,7 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
     if (!note) return;
     claims.forget(settlement.delivery_id);
     const subscription = note.subscription_id;
-    if (settlement.attempt) metrics.attempts.inc({ subscription, result: resultClass(settlement.attempt.status_code) });
+    if (settlement.attempt) metrics.attempts.inc({ subscription, result: ATTEMPT_RESULT[settlement.outcome.kind] });
     if (settlement.attempt && settlement.attempt.duration_ms > 0) {
       metrics.requestDuration.observe({ subscription }, settlement.attempt.duration_ms / 1000);
     }

@@ -138,6 +138,10 @@ describe('deliveries: nack, settle, dead letters', () => {
     assert.match(metrics, /triggers_deliveries_succeeded_total\{subscription="settling"\} 1/);
     assert.match(metrics, /triggers_delivery_retries_total\{subscription="settling"\} 1/);
     assert.match(metrics, /triggers_deliveries_failed_total\{subscription="settling"\} 1/);
+    // Attempts by what they led to, the same labels the built-in dispatcher uses.
+    for (const result of ['success', 'retry', 'dead']) {
+      assert.match(metrics, new RegExp(`triggers_delivery_attempts_total\\{subscription="settling",result="${result}"\\} 1`));
+    }
     for (const body of [{}, { results: [] }, { results: [{ delivery_id: 'x' }] }, { results: 'x' }]) {
       const bad = await server.request('POST', '/deliveries/settle', { body });
       assert.equal(bad.status, 400, JSON.stringify(body));

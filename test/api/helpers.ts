@@ -112,8 +112,9 @@ export async function startTestServer(env: Env = {}, options: TestServerOptions 
   async function request(method: string, path: string, opts: RequestOptions = {}): Promise<TestResponse> {
     const headers: Record<string, string> = {};
     if (opts.auth ?? true) headers['x-api-key'] = TEST_API_KEY;
-    let body: string | Uint8Array | undefined;
-    if (opts.raw !== undefined) body = opts.raw;
+    let body: string | Blob | undefined;
+    if (typeof opts.raw === 'string') body = opts.raw;
+    else if (opts.raw !== undefined) body = new Blob([Buffer.from(opts.raw)]);
     else if (opts.body !== undefined) {
       body = JSON.stringify(opts.body);
       headers['content-type'] = 'application/json';
