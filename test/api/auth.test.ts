@@ -60,6 +60,10 @@ describe('auth', () => {
     const bad = await server.request('POST', '/token', { auth: false, raw: '{"api_key":', headers: { 'content-type': 'application/json' } });
     assert.equal(bad.status, 400);
     assert.equal(errorCode(bad), 'invalid_json');
+    const plain = await server.request('POST', '/token', { auth: false, raw: 'x', headers: { 'content-type': 'text/plain' } });
+    assert.equal(plain.status, 415);
+    assert.equal(errorCode(plain), 'unsupported_media_type');
+    assert.match(plain.json.error.message, /x-www-form-urlencoded.*application\/json/, 'names both forms /token takes');
   });
 
   it('requires credentials on protected routes', async () => {
