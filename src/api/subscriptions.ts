@@ -7,11 +7,12 @@
  *   active ── disable / 410 Gone ──► disabled ── enable ──► active
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { NotFoundError, ValidationError } from '../core/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { newSubscriptionId } from '../core/ids.js';
 import { generateSecret, isValidSecret, rotate } from '../core/signing.js';
 import { checkTargetUrl, isOwnReceiver, parseTargetUrl } from '../core/targets.js';
 import { type DeliveryOptionsInput, parseDeliveryOptions } from '../core/deliveryOptions.js';
+import { DEFAULT_SUBSCRIPTION_ID } from '../defaultSubscription.js';
 import type { DeliveryOptions, Subscription, SubscriptionPatch } from '../core/types.js';
 import type { ApiContext } from './context.js';
 import { emptyBodyIsObject } from './deliveries.js';
@@ -291,12 +292,20 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
       schema: {
         tags: ['subscriptions'],
         summary: 'Delete a subscription and its pending deliveries',
+        description:
+          'The default subscription comes from configuration and is re-created at every start, so it cannot be deleted (409): disable it, or narrow its event_types, instead.',
         params,
-        response: { 204: { type: 'null', description: 'Deleted.' }, ...commonErrors(404) },
+        response: { 204: { type: 'null', description: 'Deleted.' }, ...commonErrors(404, 409) },
       },
     },
     async (request, reply) => {
       const id = idParam(request.params.id);
+      if (id === DEFAULT_SUBSCRIPTION_ID) {
+        throw new ConflictError(
+          'the default subscription comes from configuration (TRIGGERS_WEBHOOK_URL) and is re-created at every start; disable it (POST /subscriptions/default/disable) or narrow its event_types instead',
+          'default_subscription',
+        );
+      }
       if (!(await store.deleteSubscription(id))) throw new NotFoundError('subscription', id);
       return reply.code(204).send();
     },

@@ -50,6 +50,15 @@ describe('subscriptions', () => {
     assert.equal((await server.request('DELETE', `/subscriptions/${sub.id}`)).status, 404);
   });
 
+  it('refuses to delete the default subscription (it comes from configuration), and its inbox stays', async () => {
+    const refused = await server.request('DELETE', '/subscriptions/default');
+    assert.equal(refused.status, 409);
+    assert.equal(errorCode(refused), 'default_subscription');
+    assert.match(refused.json.error.message, /disable/);
+    assert.equal((await server.request('GET', '/subscriptions/default')).status, 200);
+    assert.equal((await server.request('GET', '/inbox')).status, 200);
+  });
+
   it('defaults to a pull-only inbox for every event, and takes a chosen id and secret', async () => {
     const secret = `whsec_${Buffer.alloc(24, 7).toString('base64')}`;
     const res = await server.request('POST', '/subscriptions', { body: { id: 'chosen-id', secret } });

@@ -391,7 +391,8 @@ export function mount(main, ctx) {
               : button('Enable', 'toggle', () => act(s, 'enable')),
             button('Rotate secret', 'rotate', () => rotate(s)),
             button(revealed.has(s.id) ? 'Hide secret' : 'Show secret', 'reveal', () => toggleSecret(s.id)),
-            button('Delete', 'delete', () => remove(s), 'danger'),
+            // The default subscription comes from configuration: the API refuses to delete it.
+            s.id !== 'default' && button('Delete', 'delete', () => remove(s), 'danger'),
           ),
         ),
       ),
