@@ -34,7 +34,6 @@ const RUNTIMES = {
   'nodejs24.x': lambda.Runtime.NODEJS_24_X,
 } as const;
 
-/** Request headers the API reads, and response headers a browser may see, for CORS. */
 /**
  * What the functions do with the table (the DynamoDB store's commands, transactions included,
  * which IAM authorizes per item action). Not `grantReadWriteData`: that adds Scan, which
@@ -51,6 +50,8 @@ const TABLE_DATA_ACTIONS = [
   'dynamodb:Query',
   'dynamodb:UpdateItem',
 ];
+
+/** Request headers the API reads, and response headers a browser may see, for CORS. */
 const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'x-api-key', 'idempotency-key'];
 const CORS_EXPOSED_HEADERS = ['x-next-cursor', 'retry-after'];
 

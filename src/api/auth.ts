@@ -318,6 +318,16 @@ const tokenFields = {
 export async function tokenRoutes(app: FastifyInstance, auth: Authenticator): Promise<void> {
   await app.register(async (scope) => {
     await scope.register(formbody, { bodyLimit: 16 * 1024 });
+    // Any other content type: a 415 that names both forms this route takes.
+    scope.addContentTypeParser('*', (_request, _payload, done) => {
+      done(
+        new TriggersError(
+          415,
+          'unsupported_media_type',
+          'Unsupported content-type; send application/x-www-form-urlencoded (username=api&password=<API key>) or application/json ({"api_key": …})',
+        ),
+      );
+    });
     scope.post<{ Body: TokenBody | undefined }>(
       '/token',
       {

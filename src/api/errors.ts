@@ -272,11 +272,6 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger, route
 
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const mapped = classify(error);
-    // /token also takes the seed's form post: say so where a content type is refused.
-    if (mapped.code === 'unsupported_media_type' && request.routeOptions.url === '/token') {
-      mapped.message =
-        'Unsupported content-type; send application/x-www-form-urlencoded (username=api&password=<API key>) or application/json ({"api_key": …})';
-    }
     if (mapped.status >= 500) {
       const url = loggableUrl(request.url);
       if (mapped.status === 503) logger.warn({ err: error, url }, 'storage unavailable');

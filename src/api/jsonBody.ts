@@ -9,15 +9,14 @@
  *   but not Unicode text (RFC 8259 §8.2, I-JSON RFC 7493 §2.1); strict parsers (jq, Go, Rust)
  *   reject the whole inbox page or webhook that would carry it later;
  * - a number beyond the range of a double (`1e400`): `JSON.parse` makes it Infinity, which is
- *   stored as null.
+ *   stored as null;
+ * - bytes that are not UTF-8 (RFC 8259 §8.1): decoding would store U+FFFD in their place,
+ *   something other than what was sent, without a word (one SIMD check of the bytes).
  *
- * - bytes that are not UTF-8 (RFC 8259 §8.1): decoding would turn them into U+FFFD and store
- *   something other than what was sent, without a word.
- *
- * The lone surrogates and huge numbers can only come from text that a regex spots (a `\uD8…`–`\uDF…` escape; a
- * three-digit exponent or a 309-digit integer part), so an ordinary body costs two scans of its
- * text and no walk over the parsed value. A compressed body (`Content-Encoding` other than
- * `identity`) is a 415: bodies are read as sent, never decoded.
+ * Lone surrogates and huge numbers can only come from text that a regex spots (a `\uD8…`–`\uDF…`
+ * escape; a three-digit exponent or a 309-digit integer part), so an ordinary body costs two
+ * scans of its text and no walk over the parsed value. A compressed body (`Content-Encoding`
+ * other than `identity`) is a 415: bodies are read as sent, never decoded.
  */
 import { isUtf8 } from 'node:buffer';
 import type { FastifyInstance, FastifyRequest } from 'fastify';

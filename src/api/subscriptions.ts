@@ -10,7 +10,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
 import { newSubscriptionId } from '../core/ids.js';
 import { generateSecret, isValidSecret, rotate } from '../core/signing.js';
-import { checkTargetUrl, isOwnReceiver, parseTargetUrl } from '../core/targets.js';
+import { checkTargetUrl, isOwnReceiver } from '../core/targets.js';
 import { type DeliveryOptionsInput, parseDeliveryOptions } from '../core/deliveryOptions.js';
 import { DEFAULT_SUBSCRIPTION_ID } from '../defaultSubscription.js';
 import type { DeliveryOptions, Subscription, SubscriptionPatch } from '../core/types.js';
@@ -123,9 +123,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
   /** Refuses URLs that point inside the network, except the built-in receiver on this server. */
   async function checkUrl(url: string | null | undefined): Promise<void> {
     if (url === null || url === undefined) return;
-    const parsed = parseTargetUrl(url);
-    const exemptOrigins = isOwnReceiver(parsed, api) ? [parsed.origin] : [];
-    await checkTargetUrl(url, { allowPrivate: config.allowPrivateTargets, exemptOrigins });
+    await checkTargetUrl(url, { allowPrivate: config.allowPrivateTargets, exempt: (parsed) => isOwnReceiver(parsed, api) });
   }
 
   async function load(id: string): Promise<Subscription> {

@@ -78,7 +78,7 @@ const PRIVATE_TARGET_MESSAGE =
 
 /**
  * Refuses a URL that points at a private address (by literal or by DNS), unless allowed.
- * `exempt` hosts (the built-in receiver's own address) are always allowed.
+ * URLs `exempt` says yes to (the built-in receiver on this server: `isOwnReceiver`) always are.
  *
  * A name that does not resolve now (no DNS where the server runs, a record not yet published, a
  * resolver that times out) is accepted: the dispatcher checks the address it actually dials on
@@ -89,10 +89,10 @@ const PRIVATE_TARGET_MESSAGE =
  */
 export async function checkTargetUrl(
   text: string,
-  options: { allowPrivate: boolean; exemptOrigins?: readonly string[] },
+  options: { allowPrivate: boolean; exempt?: (url: URL) => boolean },
 ): Promise<URL> {
   const url = parseTargetUrl(text);
-  if (options.allowPrivate || options.exemptOrigins?.includes(url.origin)) return url;
+  if (options.allowPrivate || options.exempt?.(url)) return url;
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const name = host.toLowerCase().replace(/\.$/, '');
   if (name === 'localhost' || name.endsWith('.localhost')) {
