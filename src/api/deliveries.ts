@@ -266,6 +266,55 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
     },
   );
 
+  app.post<{ Body: { leases: { delivery_id: string; lease_token: string }[] } }>(
+    '/deliveries/release',
+    {
+      schema: {
+        tags: ['deliveries'],
+        summary: 'Give leased deliveries back without an attempt',
+        description:
+          'For a consumer that claimed more than it will work on (it is stopping, or its target went away): each ' +
+          'delivery whose lease it still holds is due again at once and handed to the next claim, instead of waiting ' +
+          'for the lease to run out. No attempt is recorded and the retry schedule does not move. `released` lists ' +
+          'the ids given back; a lost lease or a settled delivery is left as it is.',
+        body: {
+          type: 'object',
+          required: ['leases'],
+          additionalProperties: false,
+          properties: {
+            leases: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 1000,
+              items: {
+                type: 'object',
+                required: ['delivery_id', 'lease_token'],
+                additionalProperties: false,
+                properties: {
+                  delivery_id: { type: 'string', minLength: 1, maxLength: 128 },
+                  lease_token: { type: 'string', minLength: 1, maxLength: 256, description: 'From the claim.' },
+                },
+              },
+            },
+          },
+        },
+        response: {
+          200: { type: 'object', properties: { released: { type: 'array', items: { type: 'string' } } } },
+          ...commonErrors(415),
+        },
+      },
+    },
+    async (request) => {
+      const leases = request.body.leases.map((lease) => ({
+        delivery_id: idParam(lease.delivery_id, 'delivery_id'),
+        lease_token: lease.lease_token,
+      }));
+      const released = await store.releaseLeases(leases);
+      for (const id of released) claims.forget(id);
+      return { released };
+    },
+  );
+
   app.post<{ Params: { delivery_id: string } }>(
     '/deliveries/:delivery_id/replay',
     {

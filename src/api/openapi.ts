@@ -55,6 +55,7 @@ const OPERATION_IDS: Record<string, string> = {
   'POST /deliveries/{delivery_id}/ack': 'ackDelivery',
   'POST /deliveries/{delivery_id}/nack': 'nackDelivery',
   'POST /deliveries/settle': 'settleDeliveries',
+  'POST /deliveries/release': 'releaseDeliveries',
   'POST /deliveries/{delivery_id}/replay': 'replayDelivery',
   'POST /subscriptions': 'createSubscription',
   'GET /subscriptions': 'listSubscriptions',

@@ -23,6 +23,7 @@ const CONSUME = new Set([
   '/deliveries/:delivery_id/ack',
   '/deliveries/:delivery_id/nack',
   '/deliveries/settle',
+  '/deliveries/release',
 ]);
 const READ_POSTS = new Set(['/receivers/verify']);
 

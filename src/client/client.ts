@@ -301,6 +301,14 @@ export class TriggersClient {
     return (await this.#call<{ results: SettledDelivery[] }>('POST', '/deliveries/settle', { body: { results } })).data.results;
   }
 
+  /**
+   * Gives leased deliveries back without an attempt (1–1000): due again at once for the next
+   * claim. Returns the ids released; a lost lease or a settled delivery is left alone.
+   */
+  async release(leases: { delivery_id: string; lease_token: string }[]): Promise<string[]> {
+    return (await this.#call<{ released: string[] }>('POST', '/deliveries/release', { body: { leases } })).data.released;
+  }
+
   // ── subscriptions ────────────────────────────────────────────────────────────────────────
 
   async createSubscription(input: SubscriptionInput): Promise<SubscriptionInfo> {

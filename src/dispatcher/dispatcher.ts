@@ -23,8 +23,10 @@
  * A drained target sleeps until `nextDueAt` (timer), a wake-up from the source, or the slow
  * safety poll (which also catches leases left behind by a crashed dispatcher). Deliveries are
  * only started while their lease has at least the request timeout left, so a lease never runs
- * out under a request in flight; one that waited longer (an endpoint that went from fast to
- * hanging with a full buffer) is not attempted and comes back when its lease expires.
+ * out under a request in flight. Claims that will not be attempted — one that waited too long
+ * for a slot (an endpoint that went from fast to hanging with a full buffer), a removed
+ * target's buffer (disabled, deleted, 410), everything buffered at stop() — are released: due
+ * again at once for the next claim, instead of waiting out their leases.
  */
 import type { Config } from '../config/config.js';
 import type { ClaimedDelivery } from '../core/types.js';
@@ -128,6 +130,11 @@ class Engine implements Dispatcher {
   readonly #unknown = new Set<string>();
   #unsubscribe: (() => void) | null = null;
   #idleWaiters: (() => void)[] = [];
+  /** Claims to give back, sent together on the next turn of the event loop. */
+  #toRelease: ClaimedDelivery[] = [];
+  #releaseTimer: NodeJS.Immediate | null = null;
+  /** Releases under way, which stop() waits for. */
+  readonly #releasing = new Set<Promise<void>>();
 
   constructor(options: DispatcherOptions) {
     const { dispatch } = options.config;
@@ -217,9 +224,8 @@ class Engine implements Dispatcher {
         state.longPoll?.abort();
         if (state.rateTimer) clearTimeout(state.rateTimer);
         state.rateTimer = null;
-        // Claimed but not started: left to their leases, which hand them out again.
-        this.#buffered -= state.queue.length;
-        state.queue = [];
+        // Claimed but not started: given back, for another dispatcher (or the next start).
+        this.#dropQueue(state);
       }
       this.#ready.clear();
       this.#starved.clear();
@@ -228,9 +234,11 @@ class Engine implements Dispatcher {
         timer = setTimeout(() => resolve(true), this.#stopTimeoutMs);
       });
       const late = await Promise.race([this.#whenIdle().then(() => false), timedOut]);
-      clearTimeout(timer);
       if (late) this.#log.warn({ in_flight: this.#inFlight }, 'stopped with requests still in flight; their leases will expire');
       await this.#settler.drain();
+      this.#flushReleases();
+      await Promise.race([Promise.all(this.#releasing), timedOut]);
+      clearTimeout(timer);
     }
     // Requests still running past the stop timeout are cut; their leases expire and they come back.
     this.#settler.close();
@@ -289,8 +297,7 @@ class Engine implements Dispatcher {
       state.longPoll?.abort();
       if (state.rateTimer) clearTimeout(state.rateTimer);
       state.rateTimer = null;
-      this.#buffered -= state.queue.length;
-      state.queue = [];
+      this.#dropQueue(state);
       this.#ready.delete(state);
       this.#starved.delete(state);
       this.#targets.delete(id);
@@ -405,7 +412,14 @@ class Engine implements Dispatcher {
     this.#flushing = false;
   }
 
-  #claimed(state: TargetState, limit: number, requestedAt: number, leaseMs: number, waitMs: number, batch: ClaimedDelivery[]): void {
+  #claimed(
+    state: TargetState,
+    limit: number,
+    requestedAt: number,
+    leaseMs: number,
+    waitMs: number,
+    batch: ClaimedDelivery[],
+  ): void {
     state.claiming = false;
     state.longPoll = null;
     state.failures = 0;
@@ -413,7 +427,8 @@ class Engine implements Dispatcher {
     this.#claimSlots -= limit;
     this.#budget += limit - batch.length;
     if (state.removed || !this.#running) {
-      // Stopped or removed while claiming: these leases run out and are handed out again.
+      // Stopped or removed while claiming: given back, due again at once.
+      this.#release(batch);
       this.#checkIdle();
       return;
     }
@@ -529,17 +544,53 @@ class Engine implements Dispatcher {
     }
   }
 
-  /** Waited so long for a slot that its lease could run out mid-request: left to expire and come back. */
+  /** Waited so long for a slot that its lease could run out mid-request: given back, to be claimed afresh. */
   #leaseTooShort(claim: ClaimedDelivery): void {
     this.#skipped++;
+    this.#release([claim]);
     const now = Date.now();
     if (now - this.#skippedLoggedAt >= 10_000) {
       this.#skippedLoggedAt = now;
       this.#log.warn(
         { subscription_id: claim.subscription_id, event_id: claim.event.id, skipped: this.#skipped },
-        'claimed deliveries waited too long for a free slot; left for redelivery when their lease expires',
+        'claimed deliveries waited too long for a free slot; released to be claimed again',
       );
     }
+  }
+
+  // ── releasing ────────────────────────────────────────────────────────────────────────────
+
+  /** Empties a target's buffer, giving its claims back. */
+  #dropQueue(state: TargetState): void {
+    if (state.queue.length === 0) return;
+    this.#buffered -= state.queue.length;
+    this.#release(state.queue.map((queued) => queued.claim));
+    state.queue = [];
+  }
+
+  /** Gives claims back (batched per turn of the event loop); a failure only means they wait out their leases. */
+  #release(claims: ClaimedDelivery[]): void {
+    if (claims.length === 0) return;
+    for (const claim of claims) this.#toRelease.push(claim);
+    this.#releaseTimer ??= setImmediate(() => this.#flushReleases());
+  }
+
+  #flushReleases(): void {
+    if (this.#releaseTimer) clearImmediate(this.#releaseTimer);
+    this.#releaseTimer = null;
+    const claims = this.#toRelease;
+    if (claims.length === 0) return;
+    this.#toRelease = [];
+    const done: Promise<void> = this.#source
+      .release(claims)
+      .catch((error: unknown) =>
+        this.#log.warn(
+          { err: error, count: claims.length },
+          'could not release claimed deliveries; they come back when their leases expire',
+        ),
+      )
+      .finally(() => this.#releasing.delete(done));
+    this.#releasing.add(done);
   }
 
   #deliver(state: TargetState, claim: ClaimedDelivery): void {

@@ -3,7 +3,7 @@
  * itself (decide()), and is woken by the store the moment deliveries are appended or replayed.
  */
 import { decide } from '../core/outcome.js';
-import type { EpochMs, Settlement, Subscription } from '../core/types.js';
+import type { ClaimedDelivery, EpochMs, Settlement, Subscription } from '../core/types.js';
 import type { Store } from '../store/store.js';
 import type { AttemptReport, ClaimOptions, DeliverySource, PushTarget, SettledReport } from './source.js';
 
@@ -93,6 +93,11 @@ export class LocalSource implements DeliverySource {
 
   nextDueAt(subscriptionId: string): Promise<EpochMs | null> {
     return this.#store.nextDueAt(subscriptionId);
+  }
+
+  async release(claims: ClaimedDelivery[]): Promise<void> {
+    if (claims.length === 0) return;
+    await this.#store.releaseLeases(claims.map(({ delivery_id, lease_token }) => ({ delivery_id, lease_token })));
   }
 
   onReady(listener: (subscriptionIds: string[]) => void): () => void {

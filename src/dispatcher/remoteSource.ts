@@ -1,7 +1,8 @@
 /**
  * The remote source: a dispatcher in its own process (or the seed's Lambda) that speaks only
  * HTTP to a Triggers API — `GET /subscriptions` for targets, `POST /inbox/claim` (long-polling
- * when idle) to lease work, `POST /deliveries/settle` to report many attempts in one commit.
+ * when idle) to lease work, `POST /deliveries/settle` to report many attempts in one commit, `POST /deliveries/release` to
+ * give back claims it will not attempt.
  * The server applies the retry rules, so every dispatcher retries and dead-letters alike.
  */
 import type { TriggersClient } from '../client/client.js';
@@ -127,6 +128,13 @@ export class RemoteSource implements DeliverySource {
   /** Not exposed by the API: the long poll and the server's own wake-ups stand in for it. */
   async nextDueAt(): Promise<EpochMs | null> {
     return null;
+  }
+
+  async release(claims: ClaimedDelivery[]): Promise<void> {
+    for (let start = 0; start < claims.length; start += SETTLE_MAX) {
+      const chunk = claims.slice(start, start + SETTLE_MAX);
+      await this.#client.release(chunk.map(({ delivery_id, lease_token }) => ({ delivery_id, lease_token })));
+    }
   }
 
   onReady(): () => void {

@@ -8,6 +8,7 @@
  *   settle()    report attempts; the source applies the retry rules (outcome.ts) and commits
  *               many results at once
  *   nextDueAt() when the subscription's next delivery becomes due (for the retry timer)
+ *   release()   give claims back unattempted (target removed, stopping, no slot in time)
  *   onReady()   wake-ups when new deliveries are due (appends, replays)
  *   onTargetsChanged()  subscriptions were created, changed or deleted: read targets() again
  *               (sources that can tell; others are re-read every few seconds)
@@ -64,6 +65,8 @@ export interface DeliverySource {
   /** One commit for the whole batch; the answer is in the same order as `reports`. */
   settle(reports: AttemptReport[]): Promise<SettledReport[]>;
   nextDueAt(subscriptionId: string): Promise<EpochMs | null>;
+  /** Gives claims back without an attempt: due again at once, for whoever claims next. */
+  release(claims: ClaimedDelivery[]): Promise<void>;
   onReady(listener: (subscriptionIds: string[]) => void): () => void;
   /** Called when targets() would answer differently (a rotated secret, a new URL…). */
   onTargetsChanged?(listener: () => void): () => void;

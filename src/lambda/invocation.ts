@@ -71,6 +71,10 @@ export class LambdaSource implements DeliverySource {
     return this.#inner.nextDueAt(subscriptionId);
   }
 
+  release(claims: ClaimedDelivery[]): Promise<void> {
+    return this.#inner.release(claims);
+  }
+
   /** Never started: an invocation runs the engine with runOnce only. */
   onReady(): () => void {
     return () => undefined;

@@ -162,6 +162,12 @@ export interface Store {
   claim(query: ClaimQuery): Promise<ClaimedDelivery[]>;
   /** Extends live leases; returns the ids whose lease was still held. */
   extendLeases(leases: { delivery_id: string; lease_token: string }[], lease_ms: number): Promise<string[]>;
+  /**
+   * Gives leases back without an attempt (a consumer stopping, or work it will not do): each
+   * delivery still held is due again at once, nobody's lease, and its subscription's consumers
+   * are woken. Returns the ids released; a lost lease or a settled delivery is left alone.
+   */
+  releaseLeases(leases: { delivery_id: string; lease_token: string }[]): Promise<string[]>;
   /** Records attempts and applies outcomes, all in one commit. */
   settle(settlements: Settlement[]): Promise<SettleResult[]>;
   /** When the subscription's earliest pending delivery becomes due (a lease end counts); null if none. */

@@ -239,4 +239,32 @@ describe('deliveries: nack, settle, dead letters', () => {
       assert.equal(bad.status, 400, JSON.stringify(body));
     }
   });
+
+  it('release gives a lease back: claimable again at once, no attempt recorded; validates its body', async () => {
+    const claimed = await claimOne('released');
+    const held = await server.request('POST', '/inbox/claim', { body: { subscription: 'released' } });
+    assert.deepEqual(held.json.deliveries, [], 'leased: nobody else gets it');
+    const res = await server.request('POST', '/deliveries/release', {
+      body: {
+        leases: [
+          { delivery_id: claimed.delivery_id, lease_token: claimed.lease_token },
+          { delivery_id: '99999999', lease_token: 'x' },
+        ],
+      },
+    });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(res.json, { released: [claimed.delivery_id] });
+    const again = await server.request('POST', '/inbox/claim', { body: { subscription: 'released' } });
+    assert.equal(again.json.deliveries.length, 1, 'due at once');
+    assert.equal(again.json.deliveries[0].delivery_id, claimed.delivery_id);
+    assert.equal(again.json.deliveries[0].attempt, 1, 'no attempt was recorded');
+    const stale = await server.request('POST', '/deliveries/release', {
+      body: { leases: [{ delivery_id: claimed.delivery_id, lease_token: claimed.lease_token }] },
+    });
+    assert.deepEqual(stale.json, { released: [] }, 'the old token no longer holds it');
+    for (const body of [{}, { leases: [] }, { leases: [{ delivery_id: claimed.delivery_id }] }, { leases: [], extra: 1 }]) {
+      const bad = await server.request('POST', '/deliveries/release', { body });
+      assert.equal(bad.status, 400, JSON.stringify(body));
+    }
+  });
 });

@@ -267,6 +267,41 @@ test('a subscription created while running is picked up; a removed one is droppe
   assert.equal(sink.requestsTo('/later').length, 3);
 });
 
+test('disabled with deliveries claimed but not sent, then enabled: they go at once, not after their leases', async () => {
+  const { store, dispatcher } = await started(
+    { TRIGGERS_SUBSCRIPTION_CONCURRENCY: '1', TRIGGERS_LEASE: '60s' },
+    { pollIntervalMs: 100, refreshIntervalMs: 100 },
+  );
+  sink.respond('/one-at-a-time', { delayMs: 200 });
+  await addSubscription(store, 'paused', `${sink.url}/one-at-a-time`);
+  await appendEvents(store, 5);
+  dispatcher.start();
+  await sink.waitFor(1, { path: '/one-at-a-time' });
+  // One request in flight, the other four claimed and waiting for its slot.
+  await store.updateSubscription('paused', { status: 'disabled' });
+  await sleep(400);
+  const sentWhileDisabled = sink.requestsTo('/one-at-a-time').length;
+  assert.ok(sentWhileDisabled <= 2, `${sentWhileDisabled} requests while disabled`);
+  const enabledAt = Date.now();
+  await store.updateSubscription('paused', { status: 'active' });
+  await sink.waitFor(5, { path: '/one-at-a-time', timeoutMs: 5_000 });
+  assert.ok(Date.now() - enabledAt < 3_000, `the rest took ${Date.now() - enabledAt}ms after enabling`);
+});
+
+test('stop() gives back the deliveries it claimed but did not start, due at once for the next dispatcher', async () => {
+  const { store, dispatcher } = await started({ TRIGGERS_SUBSCRIPTION_CONCURRENCY: '1', TRIGGERS_LEASE: '60s' });
+  sink.respond('/slow-one', { delayMs: 200 });
+  await addSubscription(store, 'handover', `${sink.url}/slow-one`);
+  const ids = await appendEvents(store, 6);
+  dispatcher.start();
+  await sink.waitFor(1, { path: '/slow-one' });
+  await dispatcher.stop();
+  const sent = sink.requestsTo('/slow-one').length;
+  const next = await store.claim({ subscription_id: 'handover', limit: 100, lease_ms: 60_000 });
+  assert.equal(next.length, ids.length - sent, 'every unsent delivery can be claimed at once');
+  for (const claim of next) assert.equal(claim.attempt, 1, 'releasing is not an attempt');
+});
+
 test('private addresses are refused at connect time unless allowed; the built-in receiver is exempt', async () => {
   const { store, dispatcher } = await started(
     { TRIGGERS_ALLOW_PRIVATE_TARGETS: 'false' },
@@ -344,6 +379,7 @@ test('a failed settle is retried: nothing delivered is lost or delivered twice',
     targets: () => local.targets(),
     claim: (...args) => local.claim(...args),
     nextDueAt: (id) => local.nextDueAt(id),
+    release: (claims) => local.release(claims),
     onReady: (listener) => local.onReady(listener),
     settle: (reports) => (failures++ < 2 ? Promise.reject(new Error('storage hiccup')) : local.settle(reports)),
   };
@@ -403,6 +439,7 @@ test('after a subscription change, no request starts before the targets are read
     },
     claim: (...args) => local.claim(...args),
     nextDueAt: (id) => local.nextDueAt(id),
+    release: (claims) => local.release(claims),
     onReady: (listener) => local.onReady(listener),
     onTargetsChanged: (listener) => local.onTargetsChanged(listener),
     settle: (reports) => local.settle(reports),

@@ -201,5 +201,32 @@ export function eventTests(open: OpenStore): void {
       );
       assert.equal((await store.listEvents({ limit: 10 })).items.length, 1);
     });
+
+    test("a deleted event's delivery ids are never handed out again: a late ack of one settles nothing", async (ctx) => {
+      const { store } = ctx;
+      await store.createSubscription(subscription('a'));
+      const seen = new Set<string>();
+      for (let round = 0; round < 3; round++) {
+        ctx.clock.advance(1);
+        const newest = await append(ctx);
+        const claim = await claimOne(ctx, 'a');
+        assert.equal(claim.event.id, newest.id);
+        assert.ok(!seen.has(claim.delivery_id), `delivery id ${claim.delivery_id} used twice`);
+        seen.add(claim.delivery_id);
+        assert.equal(await store.deleteEvent(newest.id), true);
+        ctx.clock.advance(1);
+        const next = await append(ctx);
+        const [late] = await store.settle([delivered(ctx, claim)]);
+        assert.equal(late?.applied, false, 'the late ack of the deleted delivery');
+        const inbox = await store.listInbox({ subscription_id: 'a', limit: 10 });
+        assert.deepEqual(
+          inbox.items.map((item) => item.id),
+          [next.id],
+          'the next event is still pending',
+        );
+        assert.ok(!seen.has(inbox.items[0]?.delivery_id ?? ''), 'a new id');
+        await store.settle([delivered(ctx, await claimOne(ctx, 'a'))]);
+      }
+    });
   });
 }

@@ -131,3 +131,17 @@ export const withCode =
   (code: string) =>
   (error: unknown): boolean =>
     typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+
+/** Lets queued commits and their callbacks run. */
+export async function settleTicks(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+/** Wake-ups may come after the write resolves (e.g. through a database channel): wait a little. */
+export async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('timed out waiting for a wake-up');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -14,6 +14,7 @@ import {
   retry,
   storeTest,
   subscription,
+  waitFor,
 } from './harness.js';
 
 async function deliveryOf(ctx: Context, eventId: string, subscriptionId = 'a') {
@@ -240,6 +241,39 @@ export function leasingTests(open: OpenStore): void {
         1000,
       );
       assert.deepEqual(extended, [held.delivery_id]);
+    });
+
+    test('releaseLeases gives held leases back, due at once, and wakes consumers', async (ctx) => {
+      const { store, clock } = ctx;
+      await store.createSubscription(subscription('a'));
+      await appendMany(ctx, 3);
+      const [first, second, third] = await store.claim({ subscription_id: 'a', limit: 3, lease_ms: 60_000 });
+      assert.ok(first && second && third);
+      await store.settle([delivered(ctx, third)]);
+      const woken: string[] = [];
+      const off = store.onDeliveriesReady((ids) => woken.push(...ids));
+      clock.advance(5);
+      const released = await store.releaseLeases([
+        { delivery_id: first.delivery_id, lease_token: first.lease_token },
+        { delivery_id: second.delivery_id, lease_token: 'not-its-token' },
+        { delivery_id: third.delivery_id, lease_token: third.lease_token },
+        { delivery_id: 'bogus', lease_token: 'x' },
+      ]);
+      assert.deepEqual(released, [first.delivery_id], 'only a lease still held, on a pending delivery');
+      await waitFor(() => woken.includes('a'));
+      off();
+      assert.equal(await store.nextDueAt('a'), clock.now, 'due again now, not at the lease end');
+      const again = await store.claim({ subscription_id: 'a', limit: 10, lease_ms: 60_000 });
+      assert.deepEqual(
+        again.map((c) => c.delivery_id),
+        [first.delivery_id],
+        'handed out again; the other lease still holds',
+      );
+      assert.equal(again[0]?.attempt, first.attempt, 'a release is not an attempt');
+      const stale = await store.settle([retry(ctx, first, clock.now + 1000)]);
+      assert.equal(stale[0]?.applied, false, 'the released token settles nothing');
+      const event = await store.getEvent(first.event.id);
+      assert.equal(event?.deliveries[0]?.attempts.length, 0);
     });
 
     test('nextDueAt: null when nothing is pending, else the earliest due time', async (ctx) => {

@@ -1,7 +1,19 @@
 /** onDeliveriesReady wake-ups, onSubscriptionsChanged, stats, ping and migrate. */
 import assert from 'node:assert/strict';
 import { describe } from 'node:test';
-import { type OpenStore, append, claimOne, dead, delivered, newEvent, retry, storeTest, subscription } from './harness.js';
+import {
+  type OpenStore,
+  append,
+  claimOne,
+  dead,
+  delivered,
+  newEvent,
+  retry,
+  settleTicks,
+  storeTest,
+  subscription,
+  waitFor,
+} from './harness.js';
 
 export function notificationTests(open: OpenStore): void {
   const test = storeTest(open);
@@ -93,18 +105,4 @@ export function notificationTests(open: OpenStore): void {
       await store.ping();
     });
   });
-}
-
-/** Lets queued commits and their callbacks run. */
-async function settleTicks(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 5));
-}
-
-/** Wake-ups may come after the write resolves (e.g. through a database channel): wait a little. */
-async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('timed out waiting for a wake-up');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }

@@ -50,7 +50,7 @@ import { asUnavailable, type Dynamo } from './client.js';
 import { CounterDeltas, deleteCounters, EVENTS_COUNTER, failedCounter, pendingCounter, readCounters } from './counters.js';
 import { eraseEvent, getEvent, listEvents, purgeEvents } from './events.js';
 import { expiresAt, type Layout } from './items.js';
-import { claimDeliveries, extendLeases, inboxQuery, nextDueAt } from './leases.js';
+import { claimDeliveries, extendLeases, inboxQuery, nextDueAt, releaseLeases } from './leases.js';
 import { listDeadLetters, listInbox } from './listings.js';
 import * as receiver from './receiver.js';
 import { ackEvent, replay, settleAll } from './settle.js';
@@ -223,6 +223,12 @@ export class DynamoStore implements Store {
 
   extendLeases(leases: { delivery_id: string; lease_token: string }[], leaseMs: number): Promise<string[]> {
     return extendLeases(this.db, leases, leaseMs, this.clock());
+  }
+
+  async releaseLeases(leases: { delivery_id: string; lease_token: string }[]): Promise<string[]> {
+    const { released, subscriptions } = await releaseLeases(this.db, leases, this.clock());
+    this.wake(subscriptions);
+    return released;
   }
 
   async settle(settlements: Settlement[]): Promise<SettleResult[]> {

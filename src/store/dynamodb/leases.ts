@@ -170,6 +170,56 @@ export async function extendLeases(
   return leases.filter((_, index) => held[index]).map((lease) => lease.delivery_id);
 }
 
+/**
+ * Gives leases back without an attempt: each delivery still held (pending, same token) is due
+ * at once, its lease dropped. Returns the ids released and their subscriptions, to wake.
+ */
+export async function releaseLeases(
+  db: Dynamo,
+  leases: readonly { delivery_id: string; lease_token: string }[],
+  now: EpochMs,
+): Promise<{ released: string[]; subscriptions: Set<string> }> {
+  const found = await Promise.all(
+    leases.map(async (held): Promise<string | null> => {
+      const key = deliveryKey(held.delivery_id);
+      if (key === null) return null;
+      const expr = new Expr();
+      try {
+        const answer = await db.doc.send(
+          new UpdateCommand({
+            TableName: db.table,
+            Key: key,
+            UpdateExpression: updateExpression(
+              [
+                `${expr.n('next_attempt_at')} = ${expr.v(now)}`,
+                `${expr.n('dueSk')} = ${expr.v(dueSk(now, held.delivery_id))}`,
+                `${expr.n('updated_at')} = ${expr.v(now)}`,
+              ],
+              [expr.n('lease_token')],
+            ),
+            ConditionExpression: `${expr.n('status')} = ${expr.v('pending')} AND ${expr.n('lease_token')} = ${expr.v(held.lease_token)}`,
+            ReturnValues: 'ALL_NEW',
+            ...expr.params,
+          }),
+        );
+        return String(answer.Attributes?.subscription_id ?? '');
+      } catch (error) {
+        if (isConditionalFailure(error)) return null;
+        throw error;
+      }
+    }),
+  );
+  const released: string[] = [];
+  const subscriptions = new Set<string>();
+  leases.forEach((lease, index) => {
+    const subscriptionId = found[index];
+    if (subscriptionId === null || subscriptionId === undefined) return;
+    released.push(lease.delivery_id);
+    if (subscriptionId !== '') subscriptions.add(subscriptionId);
+  });
+  return { released, subscriptions };
+}
+
 /** The earliest due time of the subscription's pending deliveries (its head's, when ordered). */
 export async function nextDueAt(db: Dynamo, shards: number, subscription: Subscription | null): Promise<EpochMs | null> {
   if (subscription === null) return null;

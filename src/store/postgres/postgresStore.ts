@@ -47,6 +47,7 @@ import { appendEvents, needsTransaction } from './queries/appendEvents.js';
 import { claimDeliveries } from './queries/claimDeliveries.js';
 import { deleteEvent, getEvent } from './queries/events.js';
 import { extendLeases } from './queries/extendLeases.js';
+import { releaseLeases } from './queries/releaseLeases.js';
 import { listDeadLetters } from './queries/listDeadLetters.js';
 import { listEvents } from './queries/listEvents.js';
 import { listInbox } from './queries/listInbox.js';
@@ -197,6 +198,16 @@ export class PostgresStore implements Store {
 
   extendLeases(leases: { delivery_id: string; lease_token: string }[], leaseMs: number): Promise<string[]> {
     return extendLeases(this.db, leases, leaseMs, this.clock());
+  }
+
+  async releaseLeases(leases: { delivery_id: string; lease_token: string }[]): Promise<string[]> {
+    const result = await this.db.transaction(async (client) => {
+      const found = await releaseLeases(client, leases, this.clock());
+      await this.notifier.notifyInTransaction(client, found.subscriptions);
+      return found;
+    });
+    this.notifier.emitLocal(result.subscriptions);
+    return result.released;
   }
 
   async settle(settlements: Settlement[]): Promise<SettleResult[]> {

@@ -49,6 +49,7 @@ import { appendEvents } from './queries/appendEvents.js';
 import { claimDeliveries } from './queries/claimDeliveries.js';
 import { writeCounts } from './queries/counters.js';
 import { extendLeases } from './queries/extendLeases.js';
+import { releaseLeases } from './queries/releaseLeases.js';
 import { deleteEvent, getEvent } from './queries/getEvent.js';
 import { listDeadLetters } from './queries/listDeadLetters.js';
 import { listEvents } from './queries/listEvents.js';
@@ -173,6 +174,11 @@ export class SqliteStore implements Store {
 
   extendLeases(leases: { delivery_id: string; lease_token: string }[], leaseMs: number): Promise<string[]> {
     return this.write((tx) => extendLeases(tx, leases, leaseMs), { durable: false });
+  }
+
+  releaseLeases(leases: { delivery_id: string; lease_token: string }[]): Promise<string[]> {
+    // Not fsync'd: a release lost in a crash only means the lease runs its course.
+    return this.write((tx) => releaseLeases(tx, leases), { durable: false });
   }
 
   settle(settlements: Settlement[]): Promise<SettleResult[]> {

@@ -9,6 +9,7 @@ import { sql as apiKeys } from './003_api_keys.js';
 import { sql as deliveryControl } from './004_delivery_control.js';
 import { sql as countedStatusChanges } from './005_counted_status_changes.js';
 import { sql as deliveryEventTime } from './006_delivery_event_time.js';
+import { sql as deliveryIdsNeverReused } from './007_delivery_ids_never_reused.js';
 
 export interface Migration {
   version: number;
@@ -23,4 +24,5 @@ export const migrations: readonly Migration[] = [
   { version: 4, name: '004_delivery_control', sql: deliveryControl },
   { version: 5, name: '005_counted_status_changes', sql: countedStatusChanges },
   { version: 6, name: '006_delivery_event_time', sql: deliveryEventTime },
+  { version: 7, name: '007_delivery_ids_never_reused', sql: deliveryIdsNeverReused },
 ];

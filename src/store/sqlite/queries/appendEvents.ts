@@ -17,14 +17,15 @@ import type { Tx } from '../groupCommit.js';
 import { prepared } from '../prepared.js';
 import type { ActiveSubscription } from '../subscriptionCache.js';
 import { EVENTS_COUNTER, pendingCounter } from './counters.js';
+import { nextDeliveryId } from './deliveryIds.js';
 
 const SELECT_KEY = 'SELECT status, body, created_at FROM idempotency WHERE key = ?';
 const EXPIRE_KEY = 'DELETE FROM idempotency WHERE key = ?';
 const INSERT_KEY = 'INSERT INTO idempotency (key, status, body, created_at) VALUES (?, ?, ?, ?)';
 const INSERT_EVENT = 'INSERT INTO events (id, type, source, payload, created_at) VALUES (?, ?, ?, ?, ?)';
 const INSERT_DELIVERY = `INSERT INTO deliveries
-  (event_id, subscription_id, event_type, status, next_attempt_at, created_at, updated_at, event_created_at)
-  VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)`;
+  (id, event_id, subscription_id, event_type, status, next_attempt_at, created_at, updated_at, event_created_at)
+  VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)`;
 
 export function appendEvents(tx: Tx, request: AppendRequest, subscriptions: readonly ActiveSubscription[]): AppendResult {
   const { db, now } = tx;
@@ -50,7 +51,7 @@ export function appendEvents(tx: Tx, request: AppendRequest, subscriptions: read
     }
     for (const subscription of subscriptions) {
       if (!matchesAny(subscription.event_types, event.type)) continue;
-      insertDelivery.run(event.id, subscription.id, event.type, now, now, now, event.created_at);
+      insertDelivery.run(nextDeliveryId(db), event.id, subscription.id, event.type, now, now, now, event.created_at);
       perSubscription.set(subscription.id, (perSubscription.get(subscription.id) ?? 0) + 1);
       deliveries++;
     }
