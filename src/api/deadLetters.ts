@@ -9,6 +9,9 @@ import { emptyBodyIsObject } from './deliveries.js';
 import { filterParam, idParam, limitParam, q, timeParam } from './query.js';
 import { commonErrors, deadLetterSchema, pageOf, subscriptionIdSchema } from './schemas.js';
 import { deadLetter } from './serialize.js';
+import { refuseUnknownFields } from './unknownFields.js';
+
+const REPLAY_FILTERS = new Set(['subscription', 'type', 'since', 'until']);
 
 interface DeadLetterFilter {
   subscription?: string;
@@ -76,6 +79,7 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ApiContext): P
     },
     async (request) => {
       const body = request.body;
+      refuseUnknownFields(body, REPLAY_FILTERS, 'POST /dead-letters/replay');
       const replayed = await store.replay({
         subscription_id: body.subscription,
         type: filterParam(body.type),

@@ -335,8 +335,8 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
   );
 }
 
-/** For routes whose body is optional: no body reads as `{}`. */
+/** For routes whose body is optional: no body reads as `{}` (a JSON `null` is a body, and not an object). */
 export function emptyBodyIsObject(request: { body: unknown }, _reply: unknown, done: () => void): void {
-  if (request.body === undefined || request.body === null) request.body = {};
+  if (request.body === undefined) request.body = {};
   done();
 }

@@ -16,6 +16,7 @@ import { DEFAULT_SUBSCRIPTION_ID } from '../defaultSubscription.js';
 import type { DeliveryOptions, Subscription, SubscriptionPatch } from '../core/types.js';
 import type { ApiContext } from './context.js';
 import { emptyBodyIsObject } from './deliveries.js';
+import { refuseUnknownFields } from './unknownFields.js';
 import { idParam } from './query.js';
 import { commonErrors, eventFilterSchema, idParam as idParamSchema, subscriptionSchema } from './schemas.js';
 import { subscription as serialize } from './serialize.js';
@@ -95,23 +96,19 @@ function checkSecret(secret: string | undefined): void {
 }
 
 const PATCHABLE = new Set<string>([...Object.keys(fields), 'status']);
+const CREATABLE = new Set<string>(['id', ...Object.keys(fields), 'status', 'secret']);
+const ROTATABLE = new Set<string>(['secret']);
 
 /**
  * A PATCH field that changes nothing is refused rather than ignored, so no one believes they set a
  * secret or an id that did not change.
  */
-function refuseUnknownFields(body: object): void {
-  for (const key of Object.keys(body)) {
-    if (PATCHABLE.has(key)) continue;
-    const message =
-      key === 'secret'
-        ? 'secret cannot be set by PATCH: POST /subscriptions/{id}/rotate-secret rotates it (the previous secret keeps signing for 24 hours)'
-        : key === 'id'
-          ? 'a subscription id cannot be changed'
-          : `unknown field ${JSON.stringify(key)}; PATCH takes ${[...PATCHABLE].join(', ')}`;
-    throw new ValidationError(message, undefined, 'unknown_field');
-  }
-}
+const patchOnly = (key: string): string | undefined =>
+  key === 'secret'
+    ? 'secret cannot be set by PATCH: POST /subscriptions/{id}/rotate-secret rotates it (the previous secret keeps signing for 24 hours)'
+    : key === 'id'
+      ? 'a subscription id cannot be changed'
+      : undefined;
 
 /** Whether this caller's key may see signing secrets and header values (scopes.ts). */
 const revealsSecrets = (request: FastifyRequest) => seesSecrets(request.principal?.scopes ?? []);
@@ -166,6 +163,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
     },
     async (request, reply) => {
       const body = request.body;
+      refuseUnknownFields(body, CREATABLE, 'POST /subscriptions');
       const id = body.id === undefined ? newSubscriptionId() : idParam(body.id);
       checkSecret(body.secret);
       const delivery = deliveryOptions(body);
@@ -227,7 +225,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
     },
     async (request) => {
       const body = request.body;
-      refuseUnknownFields(body);
+      refuseUnknownFields(body, PATCHABLE, 'PATCH', patchOnly);
       const patch: SubscriptionPatch = {};
       const current = await load(request.params.id);
       const delivery = deliveryOptions(body, current.delivery);
@@ -276,6 +274,7 @@ export async function subscriptionRoutes(app: FastifyInstance, ctx: ApiContext):
       preValidation: emptyBodyIsObject,
     },
     async (request) => {
+      refuseUnknownFields(request.body, ROTATABLE, 'rotate-secret');
       checkSecret(request.body.secret);
       const current = await load(request.params.id);
       const now = clock();

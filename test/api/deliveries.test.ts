@@ -179,6 +179,21 @@ describe('deliveries: nack, settle, dead letters', () => {
     assert.deepEqual(bulk.json, { replayed: 1 });
     const empty = await server.request('POST', '/dead-letters/replay', { body: { subscription: 'deadbulk' } });
     assert.deepEqual(empty.json, { replayed: 0 });
+
+    // A misspelt filter, or a JSON null, must not replay every dead letter.
+    const three = await claimOne('deadtypo');
+    await server.request('POST', `/deliveries/${three.delivery_id}/nack`, {
+      body: { lease_token: three.lease_token, retry_index: 0, status_code: 400 },
+    });
+    const typo = await server.request('POST', '/dead-letters/replay', { body: { subscripton: 'deadtypo' } });
+    assert.equal(typo.status, 400);
+    assert.equal(errorCode(typo), 'unknown_field');
+    const nullBody = await server.request('POST', '/dead-letters/replay', {
+      raw: 'null',
+      headers: { 'content-type': 'application/json' },
+    });
+    assert.equal(nullBody.status, 400);
+    assert.equal((await server.request('GET', '/dead-letters?subscription=deadtypo')).json.data.length, 1, 'still dead');
   });
 
   it('reports what a settlement that did not apply found, and 404 for a delivery that does not exist', async () => {

@@ -177,6 +177,24 @@ describe('subscriptions', () => {
     assert.deepEqual((await server.request('GET', '/subscriptions/born-off')).json, before, 'nothing changed');
   });
 
+  it('refuses a create with a field it does not know, so a typo never widens a subscription', async () => {
+    for (const [body, words] of [
+      [{ id: 'typo-types', url: 'https://93.184.215.14/hook', event_type: ['order.created'] }, /unknown field "event_type"/],
+      [{ id: 'typo-secret', secrett: 'whsec_x' }, /unknown field "secrett".*event_types/],
+    ] as const) {
+      const res = await server.request('POST', '/subscriptions', { body });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(errorCode(res), 'unknown_field');
+      assert.match(res.json.error.message, words);
+      assert.equal((await server.request('GET', `/subscriptions/${body.id}`)).status, 404, 'nothing created');
+    }
+    const nullBody = await server.request('POST', '/subscriptions', { raw: 'null', headers: { 'content-type': 'application/json' } });
+    assert.equal(nullBody.status, 400, 'a JSON null is not an empty body');
+    const rotated = await server.request('POST', '/subscriptions/default/rotate-secret', { body: { secret_: 'x' } });
+    assert.equal(rotated.status, 400);
+    assert.equal(errorCode(rotated), 'unknown_field');
+  });
+
   it('rotates the secret, keeping the previous one for 24 hours', async () => {
     const created = (await server.request('POST', '/subscriptions', { body: { id: 'rotating' } })).json;
     const rotated = await server.request('POST', '/subscriptions/rotating/rotate-secret');
