@@ -173,8 +173,9 @@ export interface Store {
   /** When the subscription's earliest pending delivery becomes due (a lease end counts); null if none. */
   nextDueAt(subscriptionId: string): Promise<EpochMs | null>;
   /**
-   * Calls the listener after new deliveries become due (appends, replays), with the ids of the
-   * subscriptions concerned. Returns an unsubscribe function.
+   * Calls the listener after new deliveries become due (appends, replays, released leases) or a
+   * retry is scheduled (a consumer waiting for the next due delivery must look again), with the
+   * ids of the subscriptions concerned. Returns an unsubscribe function.
    */
   onDeliveriesReady(listener: (subscriptionIds: string[]) => void): () => void;
   /**

@@ -282,4 +282,19 @@ describe('deliveries: nack, settle, dead letters', () => {
       assert.equal(bad.status, 400, JSON.stringify(body));
     }
   });
+
+  it('a long poll already waiting hands out a nacked delivery at its retry time, not at the end of its wait', async () => {
+    const claimed = await claimOne('retrywake');
+    const started = Date.now();
+    const waiting = server.request('POST', '/inbox/claim', { body: { subscription: 'retrywake', wait: 10 } });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const nack = await server.request('POST', `/deliveries/${claimed.delivery_id}/nack`, {
+      body: { lease_token: claimed.lease_token, retry_index: 0, status_code: 500 },
+    });
+    assert.equal(nack.json.applied, true);
+    const answered = await waiting;
+    const took = Date.now() - started;
+    assert.equal(answered.json.deliveries[0]?.delivery_id, claimed.delivery_id);
+    assert.ok(took < 4_000, `the waiting claim answered after ${took}ms (retry due about 1 s after the nack)`);
+  });
 });

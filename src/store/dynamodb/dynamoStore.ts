@@ -238,11 +238,13 @@ export class DynamoStore implements Store {
     const counters = new CounterDeltas();
     const health = new Map<string, HealthMark>();
     const disabled = new Map<string, string>();
+    const retried = new Set<string>();
     settlements.forEach((settlement, index) => {
       const item = settled[index]?.item;
       if (item === null || item === undefined) return;
       const subscriptionId = String(item.subscription_id);
       if (settlement.outcome.kind !== 'retry') counters.add(pendingCounter(subscriptionId), -1);
+      else retried.add(subscriptionId);
       if (settlement.outcome.kind === 'dead') counters.add(failedCounter(subscriptionId), 1);
       if (settlement.attempt !== null) markHealth(health, subscriptionId, settlement.outcome.kind === 'delivered');
       if (settlement.disable_subscription !== undefined) disabled.set(subscriptionId, settlement.disable_subscription);
@@ -253,6 +255,8 @@ export class DynamoStore implements Store {
       ...[...disabled].map(([id, reason]) => subscriptions.disableSubscription(this.db, id, reason, now)),
     ]);
     if (disabled.size > 0) this.active.invalidate();
+    // A retry moves a delivery's due time, maybe before what a waiting long poll sleeps until.
+    this.wake(retried);
     return settled.map((s) => s.result);
   }
 

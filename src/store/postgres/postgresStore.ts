@@ -315,7 +315,14 @@ export class PostgresStore implements Store {
 
   private async commitSettles(batch: Settlement[][]): Promise<SettleResult[][]> {
     const flat = batch.flat();
-    const results = await this.db.transaction((client) => settleDeliveries(client, flat, this.clock()));
+    // A retry moves a delivery's due time, maybe before what a waiting long poll sleeps until.
+    const retried = new Set<string>();
+    const results = await this.db.transaction(async (client) => {
+      const settled = await settleDeliveries(client, flat, this.clock(), retried);
+      if (retried.size > 0) await this.notifier.notifyInTransaction(client, retried);
+      return settled;
+    });
+    this.notifier.emitLocal(retried);
     const out: SettleResult[][] = [];
     let offset = 0;
     for (const settlements of batch) {

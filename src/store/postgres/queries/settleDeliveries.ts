@@ -89,6 +89,8 @@ export async function settleDeliveries(
   client: Queryable,
   settlements: readonly Settlement[],
   now: number,
+  /** Collects the subscriptions that got a retry, for the caller to wake their waiting consumers. */
+  retried?: Set<string>,
 ): Promise<SettleResult[]> {
   const ids = [...new Set(settlements.map((s) => parseDeliveryId(s.delivery_id)).filter((id): id is number => id !== null))];
   const rows = ids.length === 0 ? [] : (await client.query<DeliveryState>(LOCK, [ids])).rows;
@@ -132,6 +134,7 @@ export async function settleDeliveries(
       row.next_attempt_at = null;
     } else if (outcome.kind === 'retry') {
       row.next_attempt_at = outcome.next_attempt_at;
+      retried?.add(row.subscription_id);
     } else {
       row.status = 'failed';
       row.next_attempt_at = null;

@@ -61,6 +61,7 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
   const results: SettleResult[] = [];
   let disabled = false;
   const health = new Map<string, HealthMark>();
+  const retried = new Set<string>();
   for (const settlement of settlements) {
     const id = parseDeliveryId(settlement.delivery_id);
     const outcome = settlement.outcome;
@@ -83,7 +84,10 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
     const recorded: unknown[] = made ? [attempt.status_code, attempt.error] : [];
     const statement = prepared(db, UPDATES[outcome.kind][made ? 1 : 0]);
     if (outcome.kind === 'delivered') statement.run(...recorded, now, now, now, id);
-    else if (outcome.kind === 'retry') statement.run(...recorded, outcome.next_attempt_at, now, id);
+    else if (outcome.kind === 'retry') {
+      statement.run(...recorded, outcome.next_attempt_at, now, id);
+      retried.add(row.subscription_id);
+    }
     else statement.run(...recorded, now, id);
     if (outcome.kind !== 'retry')
       countStatusChange(tx, row.subscription_id, 'pending', outcome.kind === 'dead' ? 'failed' : 'delivered');
@@ -110,5 +114,7 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
     else if (mark.success) prepared(db, HEALTHY).run(now, subscriptionId, now);
     else prepared(db, FAILING).run(now, subscriptionId);
   }
+  // A retry moves a delivery's due time, maybe before what a waiting long poll sleeps until.
+  if (retried.size > 0) tx.notify(retried);
   return { results, disabled };
 }
