@@ -34,8 +34,10 @@ export function firstStartBanner(
   config: { apiKey: string; sources: Readonly<Record<string, SettingSource>> },
   generated: Generated,
   file: string,
+  /** The key was generated (now or by a start that failed before printing it) and never shown. */
+  unshownKey = generated.includes('api_key'),
 ): string {
-  const generatedKey = generated.includes('api_key');
+  const generatedKey = unshownKey;
   const key = generatedKey
     ? { line: `Your API key: ${config.apiKey}`, shell: null, password: config.apiKey }
     : (() => {
@@ -44,7 +46,9 @@ export function firstStartBanner(
       })();
   const lines = [
     '',
-    `Triggers generated ${generated.join(', ')} and saved ${generated.length === 1 ? 'it' : 'them'} in ${file}.`,
+    generated.length > 0
+      ? `Triggers generated ${generated.join(', ')} and saved ${generated.length === 1 ? 'it' : 'them'} in ${file}.`
+      : `Triggers generated an API key at an earlier start that did not get this far, and saved it in ${file}.`,
     key.line,
     '',
     'Try it:',

@@ -1,5 +1,5 @@
 /** `triggers serve`: one process running what its role says, until SIGINT/SIGTERM. */
-import { resolveSecrets } from '../config/secrets.js';
+import { markKeyShown, resolveSecrets } from '../config/secrets.js';
 import { startTriggers } from '../app.js';
 import { asGiven, configFromFlags, flags, settingName } from './commands.js';
 import { startFailure } from './failure.js';
@@ -14,7 +14,7 @@ export async function serve(args: string[]): Promise<number> {
     database: { type: 'string' },
     'data-dir': { type: 'string' },
   });
-  const { config, generated, file } = (() => {
+  const { config, generated, unshownKey, file } = (() => {
     try {
       return resolveSecrets(configFromFlags(values));
     } catch (error) {
@@ -30,7 +30,10 @@ export async function serve(args: string[]): Promise<number> {
       portSetting: settingName(values, 'port'),
     });
   });
-  if (generated.length > 0) process.stdout.write(firstStartBanner(triggers.url, config, generated, file));
+  if (generated.length > 0 || unshownKey) {
+    process.stdout.write(firstStartBanner(triggers.url, config, generated, file, unshownKey));
+    if (unshownKey) markKeyShown(file);
+  }
 
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {

@@ -9,15 +9,18 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { firstStartBanner } from '../../src/cli/firstStart.js';
 import { type Env, loadConfig } from '../../src/config/config.js';
-import { resolveSecrets } from '../../src/config/secrets.js';
+import { markKeyShown, resolveSecrets } from '../../src/config/secrets.js';
 import { freshDir, type Server, startServe } from '../support/process.js';
 
 const KEY = 'configured-api-key-0123456789';
 const URL = 'http://127.0.0.1:8080';
 
+/** What `serve` prints once it is listening, and then records that the key was shown. */
 function banner(env: Env, cwd = freshDir()): { text: string; apiKey: string; file: string } {
-  const { config, generated, file } = resolveSecrets(loadConfig({ env, cwd }));
-  return { text: firstStartBanner(URL, config, generated, file), apiKey: config.apiKey, file };
+  const { config, generated, unshownKey, file } = resolveSecrets(loadConfig({ env, cwd }));
+  const text = firstStartBanner(URL, config, generated, file, unshownKey);
+  if (unshownKey) markKeyShown(file);
+  return { text, apiKey: config.apiKey, file };
 }
 
 describe('first-start banner', () => {
@@ -32,6 +35,41 @@ describe('first-start banner', () => {
     assert.ok(text.includes(`Your API key: ${apiKey}`));
     assert.ok(text.includes(`password=${apiKey}`));
     assert.ok(text.includes(`Console: ${URL}/`), 'where the console is');
+  });
+
+  it('a first start that failed before printing the key: the next start prints it, once', () => {
+    const cwd = freshDir();
+    // The failed start: secrets generated and saved, then the port was taken; nothing printed.
+    const failed = resolveSecrets(loadConfig({ env: {}, cwd }));
+    assert.equal(failed.unshownKey, true);
+    const { text, apiKey } = banner({}, cwd);
+    assert.equal(apiKey, failed.config.apiKey, 'the same key');
+    assert.match(text, /generated an API key at an earlier start that did not get this far/);
+    assert.ok(text.includes(`Your API key: ${apiKey}`), text);
+    const later = resolveSecrets(loadConfig({ env: {}, cwd }));
+    assert.equal(later.unshownKey, false, 'printed once');
+    assert.deepEqual(later.generated, []);
+    const saved = JSON.parse(readFileSync(failed.file, 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(saved).sort(), ['jwt_secret', 'webhook_secret', 'zapier_api_key']);
+  });
+
+  it('a damaged secrets.json is refused with a clear error naming the file', () => {
+    for (const [content, words] of [
+      ['null', /expected a JSON object/],
+      ['{"zapier_api_key": 5}', /zapier_api_key must be a string/],
+      ['{"zapier_api_key": "a"}', /at least 8 characters/],
+      ['{"jwt_secret": "short"}', /at least 16 characters/],
+      ['{"webhook_secret": "nope"}', /webhook_secret: expected whsec_/],
+    ] as const) {
+      const cwd = freshDir();
+      const file = banner({}, cwd).file;
+      writeFileSync(file, content);
+      assert.throws(() => resolveSecrets(loadConfig({ env: {}, cwd })), (error: Error) => {
+        assert.ok(error.message.includes(file), error.message);
+        assert.match(error.message, words);
+        return error.name === 'ConfigError';
+      });
+    }
   });
 
   it('a key from the environment: says so and never prints it', () => {
