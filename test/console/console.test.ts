@@ -98,6 +98,33 @@ describe('console (real browser, real server)', () => {
     await page.getByRole('table', { name: 'Attempts to receiver-demo' }).waitFor();
   });
 
+  it('a long body that arrived live is inspected and checked whole, not as its live preview', async () => {
+    const { page } = watched;
+    await page.getByRole('link', { name: 'Receiver log' }).click();
+    await page.getByRole('heading', { name: 'Requests' }).waitFor();
+    // Sent while the log is open, so its row comes from the live feed (which previews 4 KiB).
+    const long = 'x'.repeat(6_000);
+    const sent = await server.api<{ id: string }>('POST', '/events', {
+      type: 'console.test',
+      source: 'test',
+      payload: { long },
+    });
+    const row = page.locator('tr[data-verdict]', { hasText: sent.id });
+    await row.waitFor({ timeout: 10_000 });
+    await row.getByRole('button', { name: 'Inspect' }).click();
+    const body = page.getByLabel('Body', { exact: true }).first();
+    await page.waitForFunction((length) => {
+      const blocks = [...document.querySelectorAll('pre[aria-label="Body"]')];
+      return blocks.some((block) => (block.textContent ?? '').length > length);
+    }, long.length);
+    assert.ok(await body.isVisible());
+    const sub = await server.api<{ secret: string }>('GET', '/subscriptions/receiver-demo');
+    await row.getByRole('button', { name: 'Check HMAC' }).click();
+    await page.getByLabel('Signing secret').fill(sub.secret);
+    await page.getByRole('button', { name: 'Check signature' }).click();
+    await page.getByText('A signature matches.').waitFor();
+  });
+
   it('dashboard numbers move live', async () => {
     const { page } = watched;
     await page.getByRole('link', { name: 'Dashboard' }).click();

@@ -174,8 +174,21 @@ export function mount(main, ctx) {
 
   const emptyRow = () => h('tr', { 'data-empty': '' }, h('td', { colspan: '6', class: 'muted' }, 'Nothing received yet.'));
 
+  /**
+   * The request whole: one that arrived live carries a preview of a long body (body_truncated),
+   * which would show cut and check as a wrong signature; the log API has it all.
+   * @param {any} r @returns {Promise<any>}
+   */
+  async function whole(r) {
+    if (!r.body_truncated) return r;
+    const full = await api.get(`/receivers/${encodeURIComponent(r.name)}/requests/${encodeURIComponent(r.id)}`);
+    Object.assign(r, full, { body_truncated: false });
+    return r;
+  }
+
   /** @param {any} r @param {boolean} fresh */
   function row(r, fresh) {
+    const bodyBlock = h('pre', { class: 'json', tabindex: '0', 'aria-label': 'Body' }, r.body);
     const details = h(
       'tr',
       { hidden: true },
@@ -186,7 +199,7 @@ export function mount(main, ctx) {
           'div',
           { class: 'two-col' },
           h('div', null, h('h3', null, 'Headers'), jsonBlock(r.headers, 'Headers')),
-          h('div', null, h('h3', null, 'Body'), h('pre', { class: 'json', tabindex: '0', 'aria-label': 'Body' }, r.body)),
+          h('div', null, h('h3', null, 'Body'), bodyBlock),
         ),
       ),
     );
@@ -196,7 +209,14 @@ export function mount(main, ctx) {
         type: 'button',
         class: 'small',
         'aria-expanded': 'false',
-        onclick: () => {
+        onclick: async () => {
+          if (details.hidden && r.body_truncated) {
+            try {
+              replace(bodyBlock, (await whole(r)).body);
+            } catch (error) {
+              toast(`Could not load the whole body: ${message(error)}`);
+            }
+          }
           details.hidden = !details.hidden;
           inspect.setAttribute('aria-expanded', String(!details.hidden));
         },
@@ -220,7 +240,16 @@ export function mount(main, ctx) {
             'div',
             { class: 'actions' },
             inspect,
-            h('button', { type: 'button', class: 'small', onclick: () => loadIntoTool(r) }, 'Check HMAC'),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'small',
+                onclick: () =>
+                  whole(r).then(loadIntoTool, (error) => toast(`Could not load the whole request: ${message(error)}`)),
+              },
+              'Check HMAC',
+            ),
           ),
         ),
       ),
