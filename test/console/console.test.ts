@@ -120,6 +120,11 @@ describe('console (real browser, real server)', () => {
     assert.ok(await body.isVisible());
     const sub = await server.api<{ secret: string }>('GET', '/subscriptions/receiver-demo');
     await row.getByRole('button', { name: 'Check HMAC' }).click();
+    // The whole request is fetched first: wait until the checker holds all of it.
+    await page.waitForFunction((length) => {
+      const body = document.querySelector('textarea[name="body"]');
+      return body instanceof HTMLTextAreaElement && body.value.length > length;
+    }, long.length);
     await page.getByLabel('Signing secret').fill(sub.secret);
     await page.getByRole('button', { name: 'Check signature' }).click();
     await page.getByText('A signature matches.').waitFor();
@@ -185,6 +190,23 @@ describe('console (real browser, real server)', () => {
     await page.getByRole('button', { name: 'Replay all matching' }).click();
     await page.getByText('Replayed 1 dead letter').waitFor();
     await sink.waitFor(3, { path: '/bad', timeoutMs: 10_000 });
+  });
+
+  it('a key revoked while signed in signs the console out with a notice', async () => {
+    // Its own page: the refused token and stream requests log 401s, which are the point here.
+    const { page } = await openPage(browser);
+    const created = await server.api<{ id: string; key: string }>('POST', '/keys', { name: 'console-revoked', scopes: ['admin'] });
+    await signIn(page, server.url, created.key);
+    await server.api('DELETE', `/keys/${created.id}`);
+    const notice = page.getByText(/no longer accepts this API key/);
+    // Revocation reaches every cache within seconds; each view change asks the server again.
+    for (let i = 0; i < 40 && !(await notice.isVisible()); i++) {
+      await page.getByRole('link', { name: 'Events' }).click({ timeout: 500 }).catch(() => undefined);
+      await page.waitForTimeout(500);
+    }
+    await notice.waitFor({ timeout: 1_000 });
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await page.context().close();
   });
 
   it('had no error in the browser console', () => {

@@ -56,6 +56,23 @@ export class Api extends EventTarget {
     this.scheduleRenewal(body.expires_in * 1000);
   }
 
+  /**
+   * A new token for the key in memory. A key the server no longer takes (revoked, rotated away)
+   * signs out with a notice instead of retrying for ever; other failures are left to the caller.
+   */
+  async renew() {
+    const apiKey = this.apiKey;
+    if (!apiKey) throw new ApiError(401, 'unauthorized', 'Signed out');
+    try {
+      await this.signIn(apiKey);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        this.signOut('The server no longer accepts this API key (revoked or changed). Sign in again.');
+      }
+      throw error;
+    }
+  }
+
   /** @param {number} ttlMs */
   scheduleRenewal(ttlMs) {
     clearTimeout(this.renewTimer);
@@ -63,7 +80,7 @@ export class Api extends EventTarget {
     // Renew at 80 % of the lifetime; a failure signs out at expiry at the latest.
     this.renewTimer = setTimeout(
       () => {
-        if (this.apiKey) this.signIn(this.apiKey).catch(() => undefined);
+        if (this.apiKey) this.renew().catch(() => undefined);
       },
       Math.max(5000, ttlMs * 0.8),
     );
@@ -90,7 +107,7 @@ export class Api extends EventTarget {
     const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     if (res.status === 401) {
       if (!retried && this.apiKey) {
-        await this.signIn(this.apiKey);
+        await this.renew();
         return this.request(method, path, body, true);
       }
       this.signOut('Your session has expired. Sign in again.');
@@ -176,7 +193,7 @@ export class Live extends EventTarget {
       try {
         if (!this.api.session) break;
         const res = await fetch('/console/stream', { headers: { authorization: `Bearer ${this.api.session.token}` }, signal });
-        if (res.status === 401 && this.api.apiKey) await this.api.signIn(this.api.apiKey);
+        if (res.status === 401 && this.api.apiKey) await this.api.renew();
         else if (res.status === 401) {
           this.api.signOut('Your session has expired. Sign in again.');
           break;
