@@ -215,6 +215,7 @@ export class Deliverer {
   readonly #routes = new Map<string, Route>();
   readonly #inFlight = new Set<Attempt>();
   readonly #sweeper: NodeJS.Timeout;
+  readonly #sweepEvery: number;
 
   constructor(options: DelivererOptions) {
     this.#timeoutMs = options.timeoutMs;
@@ -235,6 +236,7 @@ export class Deliverer {
     this.#receiver = options.receiverOrigin ? new URL(options.receiverOrigin) : null;
     this.#trusted = new Set((options.trustedUrls ?? []).map((url) => new URL(url).toString()));
     const every = Math.max(10, Math.min(100, Math.floor(options.timeoutMs / 4)));
+    this.#sweepEvery = every;
     this.#sweeper = setInterval(() => this.#sweep(), every);
     this.#sweeper.unref();
   }
@@ -290,12 +292,22 @@ export class Deliverer {
     const started = performance.now();
     const span = startDeliverSpan();
     return new Promise((resolve) => {
+      // A subscription's timeout short beside the sweeper's period gets a timer of its own, so a
+      // 500 ms timeout cuts at 500 ms, not up to a period later.
+      const own =
+        timeoutMs < this.#sweepEvery * 20
+          ? setTimeout(() => attempt.abort(new DeliveryTimeout(`timeout after ${timeoutMs}ms`)), timeoutMs)
+          : null;
       const attempt = new Attempt(at + timeoutMs, timeoutMs, (done, error) => {
         if (done.settled) return;
         done.settled = true;
+        if (own !== null) clearTimeout(own);
         this.#inFlight.delete(done);
         const status = done.status;
-        const failed = error !== null && !(error instanceof ResponseTooLarge);
+        // A 2xx status line is the receiver's answer: the attempt succeeded, whatever then
+        // happened to the rest of its body (cut by the timeout, a reset, too large).
+        const accepted = status !== null && status >= 200 && status < 300;
+        const failed = error !== null && !(error instanceof ResponseTooLarge) && !accepted;
         const report: AttemptReport = {
           claim,
           at,

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, test } from 'node:test';
+import { DEFAULT_DELIVERY_OPTIONS } from '../../src/core/types.js';
 import { createDispatcher, type DeliverySource, LocalSource } from '../../src/dispatcher/index.js';
 import { createLogger, silentLogger } from '../../src/observability/logger.js';
 import { type Sink, startSink } from '../support/sink.js';
@@ -179,6 +180,29 @@ test('a timeout and a refused connection are retried, with the error recorded', 
   const refusedAttempts = refused.deliveries.find((d) => d.subscription_id === 'refused')?.attempts ?? [];
   assert.equal(refusedAttempts.length, 3);
   for (const attempt of refusedAttempts) assert.match(attempt.error ?? '', /ECONNREFUSED/);
+});
+
+test('a short timeout cuts at its own length, and a 2xx whose body outlasts it is a success with no error', async () => {
+  // The server-wide timeout stays 2 s; the subscriptions set 300 ms of their own.
+  const { store, dispatcher } = await started({ TRIGGERS_RETRY_SCHEDULE: '50ms' });
+  sink.respond('/stuck', [{ hang: true }, { status: 200 }]);
+  sink.respond('/slow-body', { status: 200, body: 'z'.repeat(40), drip: { chunks: 40, intervalMs: 25 } });
+  const delivery = { ...DEFAULT_DELIVERY_OPTIONS, timeout_ms: 300 };
+  await addSubscription(store, 'stuck', `${sink.url}/stuck`);
+  await addSubscription(store, 'slow-body', `${sink.url}/slow-body`);
+  await store.updateSubscription('stuck', { delivery });
+  await store.updateSubscription('slow-body', { delivery });
+  const [id] = await appendEvents(store);
+  dispatcher.start();
+  const stuck = await deliveryStatus(store, id as string, 'stuck', 'delivered');
+  const cut = stuck.deliveries.find((d) => d.subscription_id === 'stuck')?.attempts[0];
+  assert.match(cut?.error ?? '', /timeout/);
+  assert.ok((cut?.duration_ms ?? 0) >= 290 && (cut?.duration_ms ?? 0) < 380, `cut after ${cut?.duration_ms}ms`);
+  const accepted = await deliveryStatus(store, id as string, 'slow-body', 'delivered');
+  const attempts = accepted.deliveries.find((d) => d.subscription_id === 'slow-body')?.attempts ?? [];
+  assert.equal(attempts.length, 1, 'not retried');
+  assert.equal(attempts[0]?.status_code, 200);
+  assert.equal(attempts[0]?.error, null);
 });
 
 test('a reset connection and a slow-dripping body are handled; only ~1 KiB of the response is kept', async () => {
