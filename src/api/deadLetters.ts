@@ -4,6 +4,7 @@
  * which puts them back to pending, due now, with a fresh retry schedule.
  */
 import type { FastifyInstance } from 'fastify';
+import { ValidationError } from '../core/errors.js';
 import type { ApiContext } from './context.js';
 import { emptyBodyIsObject } from './deliveries.js';
 import { filterParam, idParam, limitParam, q, timeParam } from './query.js';
@@ -11,10 +12,12 @@ import { commonErrors, deadLetterSchema, pageOf, subscriptionIdSchema } from './
 import { deadLetter } from './serialize.js';
 import { refuseUnknownFields } from './unknownFields.js';
 
-const REPLAY_FILTERS = new Set(['subscription', 'type', 'since', 'until']);
+/** `subscription_id`, the name dead letters carry it under, is taken for `subscription` too. */
+const REPLAY_FILTERS = new Set(['subscription', 'subscription_id', 'type', 'since', 'until']);
 
 interface DeadLetterFilter {
   subscription?: string;
+  subscription_id?: string;
   type?: string;
   since?: string | number;
   until?: string | number;
@@ -69,6 +72,7 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ApiContext): P
           type: 'object',
           properties: {
             subscription: subscriptionIdSchema,
+            subscription_id: { ...subscriptionIdSchema, description: 'The same as `subscription`.' },
             type: { type: 'string', maxLength: 200, description: 'Event-type filter.' },
             since: { type: ['string', 'number'], description: 'ISO 8601 time or milliseconds since the epoch.' },
             until: { type: ['string', 'number'], description: 'ISO 8601 time or milliseconds since the epoch.' },
@@ -80,13 +84,17 @@ export async function deadLetterRoutes(app: FastifyInstance, ctx: ApiContext): P
     async (request) => {
       const body = request.body;
       refuseUnknownFields(body, REPLAY_FILTERS, 'POST /dead-letters/replay');
+      if (body.subscription !== undefined && body.subscription_id !== undefined && body.subscription !== body.subscription_id) {
+        throw new ValidationError('subscription and subscription_id name different subscriptions; give one');
+      }
+      const subscription = body.subscription ?? body.subscription_id;
       const replayed = await store.replay({
-        subscription_id: body.subscription,
+        subscription_id: subscription,
         type: filterParam(body.type),
         since: timeParam(body.since, 'since'),
         until: timeParam(body.until, 'until'),
       });
-      if (replayed > 0) logger.info({ replayed, subscription: body.subscription }, 'dead letters replayed');
+      if (replayed > 0) logger.info({ replayed, subscription }, 'dead letters replayed');
       return { replayed };
     },
   );

@@ -194,6 +194,8 @@ describe('deliveries: nack, settle, dead letters', () => {
     });
     assert.equal(nullBody.status, 400);
     assert.equal((await server.request('GET', '/dead-letters?subscription=deadtypo')).json.data.length, 1, 'still dead');
+    const byIdName = await server.request('POST', '/dead-letters/replay', { body: { subscription_id: 'deadtypo' } });
+    assert.deepEqual(byIdName.json, { replayed: 1 }, 'subscription_id names the subscription too');
   });
 
   it('reports what a settlement that did not apply found, and 404 for a delivery that does not exist', async () => {
