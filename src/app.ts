@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { createAlertMonitor, Retention } from './alerts/index.js';
+import { drain } from './api/errors.js';
 import { buildApi } from './api/index.js';
 import type { ResolvedConfig } from './config/secrets.js';
 import { ensureDefaultSubscription } from './defaultSubscription.js';
@@ -21,7 +22,11 @@ export interface Triggers {
   api: FastifyInstance;
   /** The address the HTTP server listens on, e.g. http://127.0.0.1:8080. */
   url: string;
-  stop(): Promise<void>;
+  /**
+   * Stops everything. With `drainMs`, requests are first answered 503 + `Connection: close` until
+   * no connection is left or `drainMs` passes (serve on SIGTERM: see api/errors.ts `drain`).
+   */
+  stop(options?: { drainMs?: number }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -69,8 +74,9 @@ export async function startTriggers(config: ResolvedConfig, options: StartOption
   logger.info({ url: address, role: config.role, database: config.database.kind }, 'triggers started');
 
   let stopping: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
+  const stop = (options: { drainMs?: number } = {}): Promise<void> => {
     stopping ??= (async () => {
+      if (options.drainMs) await drain(api, options.drainMs);
       await api.close();
       await dispatcher?.stop();
       await Promise.all([monitor.stop(), retention.stop()]);

@@ -210,6 +210,22 @@ export function clientErrorHandler(logger: Logger): (error: Error & { code?: str
   };
 }
 
+const draining = new WeakSet<FastifyInstance>();
+
+/**
+ * The graceful half of a stop, before the server closes: every request from now on is answered
+ * `503` with `Connection: close` (as while closing), so clients sending on keep-alive connections
+ * learn to go elsewhere from an answer instead of losing the connection mid-request when the
+ * server closes its idle ones. Resolves once no connection is left, or after `ms`.
+ */
+export async function drain(app: FastifyInstance, ms: number): Promise<void> {
+  draining.add(app);
+  const deadline = Date.now() + ms;
+  const open = () =>
+    new Promise<number>((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count)));
+  while (Date.now() < deadline && (await open()) > 0) await new Promise((resolve) => setTimeout(resolve, 25));
+}
+
 /**
  * What Node's HTTP server would answer itself, without our JSON body, before fastify sees the
  * request: `CONNECT` (Node drops the connection without a word), an `Expect` other than
@@ -245,7 +261,7 @@ export function installProtocolErrors(app: FastifyInstance): void {
     done();
   });
   app.addHook('onRequest', (request, reply, done) => {
-    if (closing) {
+    if (closing || draining.has(app)) {
       // Serialized here: a route's own 503 schema (GET /health has one) must not reshape it.
       const body = JSON.stringify(errorBody('unavailable', 'The server is shutting down; retry in a moment'));
       reply.code(503).header('connection', 'close').header('retry-after', '1').type('application/json; charset=utf-8').send(body);

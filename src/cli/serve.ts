@@ -6,6 +6,12 @@ import { startFailure } from './failure.js';
 import { firstStartBanner } from './firstStart.js';
 import { tuneHeap } from './heap.js';
 
+/**
+ * On SIGTERM/SIGINT, how long requests still arriving are answered 503 + `Connection: close`
+ * before the server closes (less when every client has gone).
+ */
+const DRAIN_MS = 1_000;
+
 export async function serve(args: string[]): Promise<number> {
   const { values } = flags(args, {
     role: { type: 'string' },
@@ -38,7 +44,7 @@ export async function serve(args: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       triggers.logger.info({ signal }, 'shutting down');
-      triggers.stop().then(resolve, (error: unknown) => {
+      triggers.stop({ drainMs: DRAIN_MS }).then(resolve, (error: unknown) => {
         triggers.logger.error({ err: error }, 'error while stopping');
         resolve();
       });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
+import { drain } from '../../src/api/errors.js';
 import { errorCode, startTestServer, type TestServer } from './helpers.js';
 
 interface RawAnswer {
@@ -244,6 +245,35 @@ describe('HTTP contract: slow clients and shutdown', () => {
       assert.ok(Date.now() - started < 1_900, 'answered soon after the timeout, not when the client gave up');
       assert.equal((await server.request('GET', '/events?type=stalled.upload')).json.data.length, 0);
     } finally {
+      await server.close();
+    }
+  });
+
+  it('while draining before a stop, a request on an idle keep-alive connection is answered 503, not dropped', async () => {
+    const server = await startTestServer();
+    const { hostname, port } = new URL(server.url);
+    const socket = connect(Number(port), hostname);
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    try {
+      socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+      for (let i = 0; i < 100 && !text.includes('\r\n\r\n'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      // The connection is idle and kept alive; the stop begins with a drain.
+      const draining = drain(server.app, 2_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+      await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 3_000))]);
+      await draining;
+      const answers = text.split(/(?=HTTP\/1\.1 )/);
+      assert.equal(answers.length, 2, text);
+      assert.match(answers[1] as string, /^HTTP\/1\.1 503 /);
+      assert.match(answers[1] as string, /\r\nconnection: close\r\n/i);
+    } finally {
+      socket.destroy();
       await server.close();
     }
   });
