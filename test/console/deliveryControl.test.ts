@@ -95,6 +95,29 @@ describe('console: subscription delivery control (real browser, real server)', (
     await page.getByText('ordered · 5/s · timeout 5s · retries 1s,10s,1m · header x-tenant').waitFor();
   });
 
+  it('an open edit form keeps what was typed when another row is used, and Escape closes it', async () => {
+    const { page } = watched;
+    await page.getByRole('button', { name: 'Edit dc-sub' }).click();
+    const edit = page.getByRole('form', { name: 'Edit dc-sub' });
+    await edit.getByLabel('Description').fill('typed, not saved');
+    await edit.getByLabel('Timeout').fill('7s');
+    const reveal = page.getByRole('button', { name: 'Show secret default' });
+    await reveal.click();
+    await page.getByRole('button', { name: 'Hide secret default' }).waitFor();
+    assert.equal(await edit.getByLabel('Description').inputValue(), 'typed, not saved');
+    assert.equal(await edit.getByLabel('Timeout').inputValue(), '7s');
+    assert.equal(
+      await page.evaluate(() => document.activeElement?.getAttribute('aria-label')),
+      'Hide secret default',
+      'focus stays on the button pressed',
+    );
+    await edit.getByLabel('Description').press('Escape');
+    await edit.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Edit dc-sub');
+    const stored = await server.api<{ description: string | null }>('GET', '/subscriptions/dc-sub');
+    assert.equal(stored.description, null, 'nothing was saved');
+  });
+
   it('had no error in the browser console', () => {
     assert.deepEqual(watched.errors, []);
   });

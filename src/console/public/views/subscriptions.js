@@ -248,6 +248,8 @@ export function mount(main, ctx) {
   const revealed = new Set();
   /** @type {string | null} */
   let editing = null;
+  /** The open edit form's row, kept across redraws. @type {HTMLElement | null} */
+  let editForm = null;
 
   const tbody = h('tbody');
   const createId = /** @type {HTMLInputElement} */ (h('input', { name: 'id', placeholder: 'generated', autocomplete: 'off' }));
@@ -420,7 +422,11 @@ export function mount(main, ctx) {
         ),
       );
     }
-    if (editing === s.id) rows.push(editRow(s));
+    if (editing === s.id) {
+      // Built once per opening: a redraw (another row's button, live counts) keeps what was typed.
+      editForm ??= editRow(s);
+      rows.push(editForm);
+    }
     return rows;
   }
 
@@ -432,8 +438,14 @@ export function mount(main, ctx) {
 
   /** @param {string | null} id */
   function toggleEdit(id) {
+    const closing = editing;
     editing = editing === id ? null : id;
+    editForm = null;
     draw();
+    // Closed: back to the Edit button that opened it, not to the top of the page.
+    if (editing === null && closing !== null) {
+      /** @type {HTMLElement | null} */ (tbody.querySelector(`[data-key="${CSS.escape(`edit:${closing}`)}"]`))?.focus();
+    }
   }
 
   /** @param {any} s */
@@ -448,6 +460,9 @@ export function mount(main, ctx) {
       {
         class: 'inline-form',
         'aria-label': `Edit ${s.id}`,
+        onkeydown: (/** @type {KeyboardEvent} */ e) => {
+          if (e.key === 'Escape') toggleEdit(null);
+        },
         onsubmit: async (/** @type {Event} */ e) => {
           e.preventDefault();
           error.hidden = true;
@@ -461,6 +476,7 @@ export function mount(main, ctx) {
               ...options,
             });
             editing = null;
+            editForm = null;
             toast(`Subscription ${s.id} saved`);
             load();
           } catch (err) {
