@@ -11,7 +11,7 @@ import type { EpochMs } from '../core/types.js';
 /** Query-string schema pieces (documented as text, checked here). */
 export const q = {
   limit: (max: number, fallback: number) =>
-    ({ type: 'string', pattern: '^[0-9]{1,7}$', description: `1 to ${max}, default ${fallback}.` }) as const,
+    ({ type: 'string', maxLength: 16, description: `1 to ${max}, default ${fallback}.` }) as const,
   order: (fallback: 'asc' | 'desc') =>
     ({ type: 'string', enum: ['asc', 'desc'], description: `Default ${fallback}.` }) as const,
   cursor: { type: 'string', maxLength: 1024, description: 'From the previous page.' } as const,
@@ -22,7 +22,7 @@ export const q = {
 
 export function limitParam(text: string | undefined, fallback: number, max: number, name = 'limit'): number {
   if (text === undefined || text === '') return fallback;
-  const value = Number(text);
+  const value = /^[0-9]{1,7}$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new ValidationError(`querystring/${name} must be an integer from 1 to ${max}`);
   }

@@ -111,6 +111,17 @@ describe('inbox', () => {
     assert.match(metrics, /triggers_deliveries_succeeded_total\{subscription="acking"\} 1/);
   });
 
+  it('an empty limit is the default, as an empty type is no filter; a bad one says what it takes', async () => {
+    const empty = await server.request('GET', '/inbox?limit=&type=');
+    assert.equal(empty.status, 200, empty.text);
+    assert.ok(Array.isArray(empty.json));
+    for (const limit of ['abc', '0', '1001', '1e2', '-5', ' 5']) {
+      const bad = await server.request('GET', `/inbox?limit=${encodeURIComponent(limit)}`);
+      assert.equal(bad.status, 400, limit);
+      assert.match(bad.json.error.message, /limit must be an integer from 1 to 1000/, limit);
+    }
+  });
+
   it('answers 404 for an unknown subscription', async () => {
     const res = await server.request('GET', '/inbox?subscription=nobody');
     assert.equal(res.status, 404);
