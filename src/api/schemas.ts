@@ -29,8 +29,8 @@ export function errorResponses(...statuses: number[]): Record<number, typeof err
   return out;
 }
 
-/** Errors every protected route can answer. */
-export const commonErrors = (...more: number[]) => errorResponses(400, 401, 503, ...more);
+/** Errors every protected route can answer (403: the key's scopes do not include the route's). */
+export const commonErrors = (...more: number[]) => errorResponses(400, 401, 403, 503, ...more);
 
 const isoTime = { type: 'string', format: 'date-time' } as const;
 const nullableIsoTime = { type: ['string', 'null'], format: 'date-time' } as const;
