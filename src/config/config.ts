@@ -292,8 +292,32 @@ export function parseDatabaseUrl(text: string, dataDir: string, cwd: string): Da
 }
 
 export function loadConfig(options: LoadOptions = {}): Config {
-  const cwd = options.cwd ?? process.cwd();
   const { env, sources } = gatherEnv(options);
+  try {
+    return buildConfig(options, env, sources);
+  } catch (error) {
+    throw namingSource(error, sources);
+  }
+}
+
+/**
+ * A bad value that came from a file is blamed on the file's entry, not only on a variable the
+ * user never set: `TRIGGERS_WEBHOOK_SECRET (webhook_secret in seed.json, TRIGGERS_SECRETS_FILE)`.
+ */
+function namingSource(error: unknown, sources: Sources): unknown {
+  if (!(error instanceof ConfigError)) return error;
+  const source = sources[error.setting];
+  const detail = error.message.slice(error.setting.length + 2);
+  if (source?.from === 'secrets') {
+    const where = source.file === null ? `the secret ${source.setting} names` : `${source.file}, ${source.setting}`;
+    return new ConfigError(`${error.setting} (${source.key} in ${where})`, detail);
+  }
+  if (source?.from === '.env') return new ConfigError(`${error.setting} (in ${source.file})`, detail);
+  return error;
+}
+
+function buildConfig(options: LoadOptions, env: Env, sources: Sources): Config {
+  const cwd = options.cwd ?? process.cwd();
 
   const host = env.TRIGGERS_HOST ?? '127.0.0.1';
   if (!validHost(host)) throw new ConfigError('TRIGGERS_HOST', `not a host name or address: ${JSON.stringify(host)}`);

@@ -51,6 +51,23 @@ describe('configuration', () => {
     assert.equal(config.jwtSecret, 'env-jwt-secret-0123456789');
   });
 
+  it('a bad value from a file names the entry in that file, not only the variable', () => {
+    const cwd = fresh();
+    writeFileSync(join(cwd, 'seed.json'), JSON.stringify({ webhook_secret: 'nope' }));
+    const seed = join(cwd, 'seed.json');
+    assert.throws(
+      () => loadConfig({ env: { TRIGGERS_SECRETS_FILE: 'seed.json' }, cwd }),
+      (error: Error) =>
+        error instanceof ConfigError &&
+        error.message.startsWith(`TRIGGERS_WEBHOOK_SECRET (webhook_secret in ${seed}, TRIGGERS_SECRETS_FILE): expected whsec_`),
+    );
+    writeFileSync(join(cwd, '.env'), 'TRIGGERS_PORT=abc\n');
+    assert.throws(
+      () => loadConfig({ env: {}, cwd }),
+      (error: Error) => error instanceof ConfigError && error.message.startsWith(`TRIGGERS_PORT (in ${join(cwd, '.env')}): `),
+    );
+  });
+
   it('notes where each setting came from: the environment, .env, the seed secrets JSON', () => {
     const cwd = fresh();
     writeFileSync(join(cwd, '.env'), 'TRIGGERS_PORT=9000\nTRIGGERS_JWT_SECRET=dotenv-jwt-secret-0123456789\n');
