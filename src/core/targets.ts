@@ -56,6 +56,15 @@ export function isPrivateAddress(address: string): boolean {
 
 /** Parses and checks a webhook URL's shape: http(s), no credentials, a host. */
 export function parseTargetUrl(text: string): URL {
+  // What is stored is what is called: no spaces for the parser to trim, no `http:host` or
+  // `http:/host` for it to repair into another URL.
+  if (/\s/.test(text) || (/^https?:/i.test(text) && !/^https?:\/\/[^/]/i.test(text))) {
+    throw new ValidationError(
+      `url must be written out, like https://example.com/hooks, with no spaces: ${JSON.stringify(text.slice(0, 200))}`,
+      undefined,
+      'invalid_url',
+    );
+  }
   let url: URL;
   try {
     url = new URL(text);

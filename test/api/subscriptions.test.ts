@@ -93,6 +93,11 @@ describe('subscriptions', () => {
       [{ url: 'ftp://example.com/' }, 'invalid_url'],
       [{ url: 'not a url' }, 'invalid_url'],
       [{ url: 'https://user:pw@example.com/' }, 'invalid_url'],
+      // Stored as sent, called as parsed: nothing the parser would trim or repair is taken.
+      [{ url: '  https://93.184.215.14/x  ' }, 'invalid_url'],
+      [{ url: 'http:93.184.215.14/x' }, 'invalid_url'],
+      [{ url: 'http:/93.184.215.14/x' }, 'invalid_url'],
+      [{ url: 'https://93.184.215.14/a b' }, 'invalid_url'],
       [{ url: 42 }, 'invalid_request'],
       [{ id: 'has space' }, 'invalid_id'],
       [{ metadata: { a: 1 } }, 'invalid_request'],
