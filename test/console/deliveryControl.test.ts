@@ -39,6 +39,8 @@ describe('console: subscription delivery control (real browser, real server)', (
   it('creates a subscription with delivery control, shows it, and edits it', async () => {
     const { page } = watched;
     await signIn(page, server.url, API_KEY);
+    // Signed in from the form: focus is on the view that replaced it, so Tab goes on from there.
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
     await page.getByRole('link', { name: 'Subscriptions' }).click();
     await page.getByRole('heading', { name: 'Subscriptions', level: 1 }).waitFor();
 

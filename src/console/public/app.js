@@ -105,6 +105,8 @@ function showSignIn(notice) {
         try {
           await api.signIn(input.value.trim());
           input.value = '';
+          // The form goes away: focus moves to the view that replaces it, not to the page's top.
+          firstRender = false;
           onSignedIn();
         } catch (err) {
           error.textContent =
