@@ -67,6 +67,31 @@ interface Mapped {
   retryAfter?: number;
 }
 
+/**
+ * Schema errors whose default text is a regular expression (`must match pattern "^(\\*|…"`),
+ * said in words instead. The rest read well as they are (`body/type must be string`).
+ */
+const READABLE: { path: RegExp; keyword: string; says: string }[] = [
+  {
+    path: /^\/event_types\/\d+$/,
+    keyword: 'pattern',
+    says: 'must be *, an event type (words of letters, digits, _ - : / joined by dots) or a prefix filter like order.*',
+  },
+  { path: /^\/event_types$/, keyword: 'minItems', says: 'must list at least one filter (* for every event)' },
+  {
+    path: /^(?:\/events\/\d+)?\/type$/,
+    keyword: 'pattern',
+    says: 'must be an event type: words of letters, digits, _ - : / joined by dots, like order.created',
+  },
+];
+
+function readable(validation: unknown): string | null {
+  const first = Array.isArray(validation) ? (validation[0] as { instancePath?: string; keyword?: string }) : undefined;
+  if (!first?.instancePath || !first.keyword) return null;
+  const rule = READABLE.find((r) => r.keyword === first.keyword && r.path.test(first.instancePath as string));
+  return rule ? `body${first.instancePath} ${rule.says}` : null;
+}
+
 function classify(error: unknown): Mapped {
   if (error instanceof UnavailableError) {
     return { status: 503, code: error.code, message: error.message, retryAfter: error.retryAfterSeconds };
@@ -74,7 +99,8 @@ function classify(error: unknown): Mapped {
   if (error instanceof TriggersError) return { status: error.status, code: error.code, message: error.message };
   const fastifyError = error as Partial<FastifyError> & { validation?: unknown };
   if (fastifyError.validation) {
-    return { status: 400, code: 'invalid_request', message: fastifyError.message ?? 'Invalid request' };
+    const message = readable(fastifyError.validation) ?? fastifyError.message ?? 'Invalid request';
+    return { status: 400, code: 'invalid_request', message };
   }
   const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
   if (known) return { status: known.status, code: known.code, message: known.message ?? fastifyError.message ?? known.code };

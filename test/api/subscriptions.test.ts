@@ -83,6 +83,20 @@ describe('subscriptions', () => {
     );
   });
 
+  it('says in words what an event type and a filter must be, not as a regular expression', async () => {
+    const filter = await server.request('POST', '/subscriptions', { body: { event_types: ['ok', 'bad filter'] } });
+    assert.equal(filter.status, 400);
+    assert.equal(filter.json.error.message, 'body/event_types/1 must be *, an event type (words of letters, digits, _ - : / joined by dots) or a prefix filter like order.*');
+    const none = await server.request('POST', '/subscriptions', { body: { event_types: [] } });
+    assert.match(none.json.error.message, /^body\/event_types must list at least one filter/);
+    const type = await server.request('POST', '/events', { body: { type: 'bad type', source: 's', payload: {} } });
+    assert.match(type.json.error.message, /^body\/type must be an event type: words of letters/);
+    const batch = await server.request('POST', '/events/batch', {
+      body: { events: [{ type: 'ok', source: 's', payload: {} }, { type: 'bad type', source: 's', payload: {} }] },
+    });
+    assert.match(batch.json.error.message, /^body\/events\/1\/type must be an event type/);
+  });
+
   it('validates bodies: filters, secrets, urls, ids', async () => {
     const cases: [unknown, string][] = [
       [{ event_types: ['bad filter'] }, 'invalid_request'],
