@@ -86,13 +86,21 @@ describe('subscriptions', () => {
   it('says in words what an event type and a filter must be, not as a regular expression', async () => {
     const filter = await server.request('POST', '/subscriptions', { body: { event_types: ['ok', 'bad filter'] } });
     assert.equal(filter.status, 400);
-    assert.equal(filter.json.error.message, 'body/event_types/1 must be *, an event type (words of letters, digits, _ - : / joined by dots) or a prefix filter like order.*');
+    assert.equal(
+      filter.json.error.message,
+      'body/event_types/1 must be *, an event type (words of letters, digits, _ - : / joined by dots) or a prefix filter like order.*',
+    );
     const none = await server.request('POST', '/subscriptions', { body: { event_types: [] } });
     assert.match(none.json.error.message, /^body\/event_types must list at least one filter/);
     const type = await server.request('POST', '/events', { body: { type: 'bad type', source: 's', payload: {} } });
     assert.match(type.json.error.message, /^body\/type must be an event type: words of letters/);
     const batch = await server.request('POST', '/events/batch', {
-      body: { events: [{ type: 'ok', source: 's', payload: {} }, { type: 'bad type', source: 's', payload: {} }] },
+      body: {
+        events: [
+          { type: 'ok', source: 's', payload: {} },
+          { type: 'bad type', source: 's', payload: {} },
+        ],
+      },
     });
     assert.match(batch.json.error.message, /^body\/events\/1\/type must be an event type/);
   });
@@ -207,7 +215,10 @@ describe('subscriptions', () => {
       assert.match(res.json.error.message, words);
       assert.equal((await server.request('GET', `/subscriptions/${body.id}`)).status, 404, 'nothing created');
     }
-    const nullBody = await server.request('POST', '/subscriptions', { raw: 'null', headers: { 'content-type': 'application/json' } });
+    const nullBody = await server.request('POST', '/subscriptions', {
+      raw: 'null',
+      headers: { 'content-type': 'application/json' },
+    });
     assert.equal(nullBody.status, 400, 'a JSON null is not an empty body');
     const rotated = await server.request('POST', '/subscriptions/default/rotate-secret', { body: { secret_: 'x' } });
     assert.equal(rotated.status, 400);
