@@ -247,8 +247,7 @@ const draining = new WeakSet<FastifyInstance>();
 export async function drain(app: FastifyInstance, ms: number): Promise<void> {
   draining.add(app);
   const deadline = Date.now() + ms;
-  const open = () =>
-    new Promise<number>((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count)));
+  const open = () => new Promise<number>((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count)));
   while (Date.now() < deadline && (await open()) > 0) await new Promise((resolve) => setTimeout(resolve, 25));
 }
 

@@ -54,7 +54,8 @@ function checkSaved(parsed: unknown, file: string): SavedSecrets {
   const { zapier_api_key: apiKey, jwt_secret: jwtSecret, webhook_secret: webhookSecret } = saved as SavedSecrets;
   if (apiKey && apiKey.length < 8) fail('zapier_api_key must be at least 8 characters');
   if (jwtSecret && jwtSecret.length < 16) fail('jwt_secret must be at least 16 characters');
-  if (webhookSecret && !isValidSecret(webhookSecret)) fail('webhook_secret: expected whsec_ followed by base64 of 16 to 64 bytes');
+  if (webhookSecret && !isValidSecret(webhookSecret))
+    fail('webhook_secret: expected whsec_ followed by base64 of 16 to 64 bytes');
   return saved as SavedSecrets;
 }
 

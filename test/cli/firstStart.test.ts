@@ -64,11 +64,14 @@ describe('first-start banner', () => {
       const cwd = freshDir();
       const file = banner({}, cwd).file;
       writeFileSync(file, content);
-      assert.throws(() => resolveSecrets(loadConfig({ env: {}, cwd })), (error: Error) => {
-        assert.ok(error.message.includes(file), error.message);
-        assert.match(error.message, words);
-        return error.name === 'ConfigError';
-      });
+      assert.throws(
+        () => resolveSecrets(loadConfig({ env: {}, cwd })),
+        (error: Error) => {
+          assert.ok(error.message.includes(file), error.message);
+          assert.match(error.message, words);
+          return error.name === 'ConfigError';
+        },
+      );
     }
   });
 

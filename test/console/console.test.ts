@@ -195,13 +195,19 @@ describe('console (real browser, real server)', () => {
   it('a key revoked while signed in signs the console out with a notice', async () => {
     // Its own page: the refused token and stream requests log 401s, which are the point here.
     const { page } = await openPage(browser);
-    const created = await server.api<{ id: string; key: string }>('POST', '/keys', { name: 'console-revoked', scopes: ['admin'] });
+    const created = await server.api<{ id: string; key: string }>('POST', '/keys', {
+      name: 'console-revoked',
+      scopes: ['admin'],
+    });
     await signIn(page, server.url, created.key);
     await server.api('DELETE', `/keys/${created.id}`);
     const notice = page.getByText(/no longer accepts this API key/);
     // Revocation reaches every cache within seconds; each view change asks the server again.
     for (let i = 0; i < 40 && !(await notice.isVisible()); i++) {
-      await page.getByRole('link', { name: 'Events' }).click({ timeout: 500 }).catch(() => undefined);
+      await page
+        .getByRole('link', { name: 'Events' })
+        .click({ timeout: 500 })
+        .catch(() => undefined);
       await page.waitForTimeout(500);
     }
     await notice.waitFor({ timeout: 1_000 });

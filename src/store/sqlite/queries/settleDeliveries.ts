@@ -87,8 +87,7 @@ export function settleDeliveries(tx: Tx, settlements: readonly Settlement[]): { 
     else if (outcome.kind === 'retry') {
       statement.run(...recorded, outcome.next_attempt_at, now, id);
       retried.add(row.subscription_id);
-    }
-    else statement.run(...recorded, now, id);
+    } else statement.run(...recorded, now, id);
     if (outcome.kind !== 'retry')
       countStatusChange(tx, row.subscription_id, 'pending', outcome.kind === 'dead' ? 'failed' : 'delivered');
     if (made) {
