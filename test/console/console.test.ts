@@ -130,6 +130,18 @@ describe('console (real browser, real server)', () => {
     await page.getByText('A signature matches.').waitFor();
   });
 
+  it("an event's way back keeps the list's filters", async () => {
+    const { page } = watched;
+    await page.goto(`${server.url}/#/events?type=console.test`);
+    await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    await page.getByRole('link', { name: /^evt_/ }).first().click();
+    await page.getByRole('heading', { name: /^Event / }).waitFor();
+    await page.getByRole('link', { name: '← Events' }).click();
+    await page.getByRole('heading', { name: 'Events', level: 1 }).waitFor();
+    assert.match(new URL(page.url()).hash, /type=console\.test/);
+    assert.equal(await page.getByLabel('Type', { exact: true }).inputValue(), 'console.test');
+  });
+
   it('dashboard numbers move live', async () => {
     const { page } = watched;
     await page.getByRole('link', { name: 'Dashboard' }).click();

@@ -176,3 +176,25 @@ export function onSubmit(fn) {
     fn();
   };
 }
+
+const EVENTS_LIST = 'triggers.events-list';
+
+/** The events list's address with its filters, for an event page's way back. @param {string} hash */
+export function rememberEventsList(hash) {
+  try {
+    sessionStorage.setItem(EVENTS_LIST, hash);
+  } catch {
+    // Storage refused (private mode): the way back is the unfiltered list.
+  }
+}
+
+/** @returns {string} */
+export function eventsListHash() {
+  try {
+    const hash = sessionStorage.getItem(EVENTS_LIST);
+    if (hash?.startsWith('#/events')) return hash;
+  } catch {
+    // as above
+  }
+  return '#/events';
+}

@@ -5,7 +5,7 @@
  * replay a dead-lettered delivery and erase the event.
  */
 import { ApiError } from '../api.js';
-import { badge, fmtNumber, h, jsonBlock, message, replace, section, throttle, time, toast } from '../dom.js';
+import { badge, eventsListHash, fmtNumber, h, jsonBlock, message, replace, section, throttle, time, toast } from '../dom.js';
 
 /** @param {HTMLElement} main @param {any} ctx */
 export function mount(main, ctx) {
@@ -13,7 +13,7 @@ export function mount(main, ctx) {
   const body = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
   const announce = h('p', { class: 'muted', role: 'status', 'aria-live': 'polite' });
   main.append(
-    h('p', null, h('a', { href: '#/events' }, '← Events')),
+    h('p', null, h('a', { href: eventsListHash() }, '← Events')),
     h('h1', null, 'Event ', h('code', null, id)),
     announce,
     body,
@@ -164,7 +164,7 @@ export function mount(main, ctx) {
     try {
       await api.request('DELETE', `/events/${encodeURIComponent(id)}`);
       toast(`Event ${id} erased`);
-      navigate('#/events');
+      navigate(eventsListHash());
     } catch (error) {
       toast(message(error), 'error');
     }

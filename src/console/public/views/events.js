@@ -5,13 +5,27 @@
  * export what the filters match as CSV or NDJSON. The first page follows new events live.
  */
 import { ApiError } from '../api.js';
-import { badge, field, h, localToIso, message, onSubmit, qs, replace, throttle, time, toast } from '../dom.js';
+import {
+  badge,
+  field,
+  h,
+  localToIso,
+  message,
+  onSubmit,
+  qs,
+  rememberEventsList,
+  replace,
+  throttle,
+  time,
+  toast,
+} from '../dom.js';
 
 const PAGE = 50;
 
 /** @param {HTMLElement} main @param {any} ctx */
 export function mount(main, ctx) {
   const { api, live, navigate, params } = ctx;
+  rememberEventsList(location.hash.startsWith('#/events') ? location.hash : '#/events');
   const filters = {
     type: params.get('type') ?? '',
     source: params.get('source') ?? '',
@@ -189,6 +203,7 @@ export function mount(main, ctx) {
     // The filters live in the address, so back/forward and a reload keep them.
     const hash = `#/events${qs(filters)}`;
     if (location.hash !== hash) history.replaceState(null, '', hash);
+    rememberEventsList(hash);
     reloadFirst();
   }
 
