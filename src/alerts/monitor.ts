@@ -15,6 +15,8 @@
  *                                   ▼
  *                                disabled + alert ── enable ──► healthy
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ResolvedConfig } from '../config/secrets.js';
 import { formatDuration } from '../core/duration.js';
 import type { EpochMs } from '../core/types.js';
@@ -32,6 +34,11 @@ export interface MonitorOptions {
   /** How often to check; default a fifth of the shorter of the two times, between 100 ms and 30 s. */
   intervalMs?: number;
   clock?: () => EpochMs;
+  /**
+   * Where the time of the last failure alarm is kept, so a process that restarts within the
+   * window does not send it again for the same failures (serve: `<data dir>/alerts.json`).
+   */
+  stateFile?: string;
 }
 
 /** Dead letters read per check, at most: enough to count past any sane threshold. */
@@ -48,6 +55,7 @@ export class AlertMonitor {
   constructor(options: MonitorOptions) {
     this.#options = options;
     this.#clock = options.clock ?? Date.now;
+    this.#lastAlarmAt = options.stateFile ? readLastAlarm(options.stateFile) : null;
     const shorter = Math.min(options.windowMs, options.endpointDisableAfterMs);
     this.#intervalMs = options.intervalMs ?? Math.max(100, Math.min(30_000, Math.floor(shorter / 5)));
   }
@@ -88,6 +96,7 @@ export class AlertMonitor {
     const count = page.items.length;
     if (count <= threshold) return;
     this.#lastAlarmAt = now;
+    if (this.#options.stateFile) saveLastAlarm(this.#options.stateFile, now, this.#options.log);
     const ids = [...new Set(page.items.map((item) => item.subscription_id))].sort();
     const window = formatDuration(windowMs);
     await this.#send({
@@ -128,6 +137,23 @@ export class AlertMonitor {
   }
 }
 
+function readLastAlarm(file: string): EpochMs | null {
+  try {
+    const at = (JSON.parse(readFileSync(file, 'utf8')) as { deliveries_failed_at?: unknown }).deliveries_failed_at;
+    return typeof at === 'number' && Number.isFinite(at) ? at : null;
+  } catch {
+    return null;
+  }
+}
+
+function saveLastAlarm(file: string, at: EpochMs, log: Logger): void {
+  try {
+    writeFileSync(file, `${JSON.stringify({ deliveries_failed_at: at })}\n`);
+  } catch (error) {
+    log.warn({ err: error, file }, 'could not save the time of the last alert; a restart within the window may send it again');
+  }
+}
+
 /** The failure alarm and endpoint health as every role runs them, from the configuration. */
 export function createAlertMonitor(parts: { config: ResolvedConfig; store: Store; logger: Logger }): AlertMonitor {
   const { config, store, logger } = parts;
@@ -139,5 +165,6 @@ export function createAlertMonitor(parts: { config: ResolvedConfig; store: Store
     threshold: config.alerts.threshold,
     windowMs: config.alerts.windowMs,
     endpointDisableAfterMs: config.alerts.endpointDisableAfterMs,
+    stateFile: existsSync(config.dataDir) ? join(config.dataDir, 'alerts.json') : undefined,
   });
 }

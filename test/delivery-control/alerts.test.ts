@@ -102,6 +102,34 @@ describe('alerts', () => {
     await monitor.stop();
   });
 
+  it('a restart within the window does not send the same alert again', async () => {
+    await addPush(store, 'a', null);
+    const monitorFor = () =>
+      new AlertMonitor({
+        store,
+        notifier: new AlertNotifier(`${sink.url}/alerts`, silentLogger()),
+        log: silentLogger(),
+        threshold: 3,
+        windowMs: 5 * 60_000,
+        endpointDisableAfterMs: 86_400_000,
+        intervalMs: 60_000,
+        stateFile: join(dir, 'alerts.json'),
+      });
+    const before = monitorFor();
+    await deadLetters(store, 'a', 5);
+    await before.check();
+    await before.stop();
+    await sleep(100);
+    assert.equal(sink.requestsTo('/alerts').length, 1);
+    // The process restarts: same failures, same window.
+    const after = monitorFor();
+    await deadLetters(store, 'a', 2);
+    await after.check();
+    await after.stop();
+    await sleep(100);
+    assert.equal(sink.requestsTo('/alerts').length, 1, 'not sent again after the restart');
+  });
+
   it('retention purges rows older than TRIGGERS_RETENTION_DAYS by the store clock, in batches', async () => {
     let now = Date.UTC(2030, 0, 1);
     const clocked = await openSqliteStore(join(dir, 'clocked.db'), { clock: () => now });
