@@ -68,6 +68,17 @@ const settledSchema = {
   },
 } as const;
 
+const deliveryIdProperty = { type: 'string', minLength: 1, maxLength: 128 } as const;
+
+/** 1 to 1000 items, each naming a delivery and the lease its claim gave. */
+const leaseBatch = <P extends object>(properties: P) =>
+  ({
+    type: 'array',
+    minItems: 1,
+    maxItems: 1000,
+    items: { type: 'object', required: ['delivery_id', 'lease_token'], properties },
+  }) as const;
+
 const statusOf = (outcome: SettlementOutcome) =>
   outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'retry' ? 'pending' : 'failed';
 
@@ -238,16 +249,7 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
           type: 'object',
           required: ['results'],
           properties: {
-            results: {
-              type: 'array',
-              minItems: 1,
-              maxItems: 1000,
-              items: {
-                type: 'object',
-                required: ['delivery_id', 'lease_token'],
-                properties: { delivery_id: { type: 'string', minLength: 1, maxLength: 128 }, ...reportProperties },
-              },
-            },
+            results: leaseBatch({ delivery_id: deliveryIdProperty, ...reportProperties }),
           },
         },
         response: {
@@ -282,20 +284,10 @@ export async function deliveryRoutes(app: FastifyInstance, ctx: ApiContext): Pro
           required: ['leases'],
           additionalProperties: false,
           properties: {
-            leases: {
-              type: 'array',
-              minItems: 1,
-              maxItems: 1000,
-              items: {
-                type: 'object',
-                required: ['delivery_id', 'lease_token'],
-                additionalProperties: false,
-                properties: {
-                  delivery_id: { type: 'string', minLength: 1, maxLength: 128 },
-                  lease_token: { type: 'string', minLength: 1, maxLength: 256, description: 'From the claim.' },
-                },
-              },
-            },
+            leases: leaseBatch({
+              delivery_id: deliveryIdProperty,
+              lease_token: { type: 'string', minLength: 1, maxLength: 256, description: 'From the claim.' },
+            }),
           },
         },
         response: {

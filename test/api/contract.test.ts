@@ -251,25 +251,18 @@ describe('HTTP contract: slow clients and shutdown', () => {
 
   it('while draining before a stop, a request on an idle keep-alive connection is answered 503, not dropped', async () => {
     const server = await startTestServer();
-    const { hostname, port } = new URL(server.url);
-    const socket = connect(Number(port), hostname);
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    const { socket, received, ended } = rawConnection(server.url);
     try {
       socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
-      for (let i = 0; i < 100 && !text.includes('\r\n\r\n'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let i = 0; i < 100 && !received().includes('\r\n\r\n'); i++) await new Promise((resolve) => setTimeout(resolve, 10));
       // The connection is idle and kept alive; the stop begins with a drain.
       const draining = drain(server.app, 2_000);
       await new Promise((resolve) => setTimeout(resolve, 100));
       socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
       await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 3_000))]);
       await draining;
-      const answers = text.split(/(?=HTTP\/1\.1 )/);
-      assert.equal(answers.length, 2, text);
+      const answers = received().split(/(?=HTTP\/1\.1 )/);
+      assert.equal(answers.length, 2, received());
       assert.match(answers[1] as string, /^HTTP\/1\.1 503 /);
       assert.match(answers[1] as string, /\r\nconnection: close\r\n/i);
     } finally {
@@ -280,14 +273,7 @@ describe('HTTP contract: slow clients and shutdown', () => {
 
   it('answers requests that arrive while the server closes with 503 unavailable in our shape, and closes', async () => {
     const server = await startTestServer();
-    const { hostname, port } = new URL(server.url);
-    const socket = connect(Number(port), hostname);
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    const { socket, received, ended } = rawConnection(server.url);
     try {
       // An upload in progress keeps the connection busy, so closing waits for it instead of
       // dropping it; the request pipelined behind it arrives once closing has begun.
@@ -302,8 +288,8 @@ describe('HTTP contract: slow clients and shutdown', () => {
       socket.write(`${body.slice(10)}GET /health HTTP/1.1\r\nHost: x\r\n\r\n`);
       await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 5_000))]);
       await closing;
-      const answers = text.split(/(?=HTTP\/1\.1 )/);
-      assert.equal(answers.length, 2, text);
+      const answers = received().split(/(?=HTTP\/1\.1 )/);
+      assert.equal(answers.length, 2, received());
       assert.match(answers[0] as string, /^HTTP\/1\.1 201 /, 'the request in flight is answered as usual');
       assert.match(answers[1] as string, /^HTTP\/1\.1 503 /);
       assert.match(answers[1] as string, /\r\nretry-after: 1\r\n/i);
@@ -441,3 +427,16 @@ describe('HTTP contract: JSON bodies the API will not store', () => {
     assert.equal((await post('/events', body, { 'content-encoding': 'identity' })).status, 201);
   });
 });
+
+/** A raw TCP connection to the server: what it sent so far, and when it closed. */
+function rawConnection(url: string) {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    text += chunk;
+  });
+  const ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  return { socket, received: () => text, ended };
+}

@@ -69,10 +69,9 @@ describe('alerts', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('more than N dead letters in M minutes sends one alert, then none for the window', async () => {
-    await addPush(store, 'a', null);
-    await addPush(store, 'b', null);
-    const monitor = new AlertMonitor({
+  /** The seed's alarm: more than 3 dead letters in 5 minutes, to the sink. */
+  const failureAlarm = (stateFile?: string) =>
+    new AlertMonitor({
       store,
       notifier: new AlertNotifier(`${sink.url}/alerts`, silentLogger()),
       log: silentLogger(),
@@ -80,7 +79,13 @@ describe('alerts', () => {
       windowMs: 5 * 60_000,
       endpointDisableAfterMs: 86_400_000,
       intervalMs: 60_000,
+      stateFile,
     });
+
+  it('more than N dead letters in M minutes sends one alert, then none for the window', async () => {
+    await addPush(store, 'a', null);
+    await addPush(store, 'b', null);
+    const monitor = failureAlarm();
     await deadLetters(store, 'a', 3);
     await monitor.check();
     assert.equal(sink.requestsTo('/alerts').length, 0, 'three is not more than three');
@@ -104,17 +109,7 @@ describe('alerts', () => {
 
   it('a restart within the window does not send the same alert again', async () => {
     await addPush(store, 'a', null);
-    const monitorFor = () =>
-      new AlertMonitor({
-        store,
-        notifier: new AlertNotifier(`${sink.url}/alerts`, silentLogger()),
-        log: silentLogger(),
-        threshold: 3,
-        windowMs: 5 * 60_000,
-        endpointDisableAfterMs: 86_400_000,
-        intervalMs: 60_000,
-        stateFile: join(dir, 'alerts.json'),
-      });
+    const monitorFor = () => failureAlarm(join(dir, 'alerts.json'));
     const before = monitorFor();
     await deadLetters(store, 'a', 5);
     await before.check();
