@@ -79,6 +79,16 @@ const OPERATION_IDS: Record<string, string> = {
   'GET /console/stream': 'streamConsoleFeed',
 };
 
+/** Operations whose body may be left out (no body reads as `{}`); the document says so. */
+const OPTIONAL_BODIES = new Set([
+  'POST /inbox/claim',
+  'POST /deliveries/{delivery_id}/ack',
+  'POST /subscriptions',
+  'PATCH /subscriptions/{id}',
+  'POST /subscriptions/{id}/rotate-secret',
+  'POST /dead-letters/replay',
+]);
+
 const pascal = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
 
 /** `POST /foo-bar/{id}/baz` → `postFooBarByIdBaz`: readable enough, and unique per method and path. */
@@ -96,14 +106,18 @@ export function derivedId(method: string, path: string): string {
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
-/** Gives every operation of the document an `operationId`; ids already set are kept. */
+/**
+ * Gives every operation of the document an `operationId` (ids already set are kept), and marks
+ * the bodies that may be left out as not required.
+ */
 export function addOperationIds<T extends { paths?: Record<string, Record<string, unknown> | undefined> }>(document: T): T {
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     for (const method of METHODS) {
-      const operation = item?.[method] as { operationId?: string } | undefined;
-      if (operation && !operation.operationId) {
-        operation.operationId = OPERATION_IDS[`${method.toUpperCase()} ${path}`] ?? derivedId(method, path);
-      }
+      const operation = item?.[method] as { operationId?: string; requestBody?: { required?: boolean } } | undefined;
+      if (!operation) continue;
+      const key = `${method.toUpperCase()} ${path}`;
+      if (!operation.operationId) operation.operationId = OPERATION_IDS[key] ?? derivedId(method, path);
+      if (operation.requestBody && OPTIONAL_BODIES.has(key)) operation.requestBody.required = false;
     }
   }
   return document;
