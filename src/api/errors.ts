@@ -236,7 +236,8 @@ export function clientErrorHandler(logger: Logger): (error: Error & { code?: str
   };
 }
 
-const draining = new WeakSet<FastifyInstance>();
+/** Servers that answer every new request `503` + `Connection: close`: draining, then closing. */
+const shuttingDown = new WeakSet<FastifyInstance>();
 
 /**
  * The graceful half of a stop, before the server closes: every request from now on is answered
@@ -245,7 +246,7 @@ const draining = new WeakSet<FastifyInstance>();
  * server closes its idle ones. Resolves once no connection is left, or after `ms`.
  */
 export async function drain(app: FastifyInstance, ms: number): Promise<void> {
-  draining.add(app);
+  shuttingDown.add(app);
   const deadline = Date.now() + ms;
   const open = () => new Promise<number>((resolve) => app.server.getConnections((error, count) => resolve(error ? 0 : count)));
   while (Date.now() < deadline && (await open()) > 0) await new Promise((resolve) => setTimeout(resolve, 25));
@@ -280,13 +281,12 @@ export function installProtocolErrors(app: FastifyInstance): void {
     response.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     response.end(body);
   });
-  let closing = false;
   app.addHook('preClose', (done) => {
-    closing = true;
+    shuttingDown.add(app);
     done();
   });
   app.addHook('onRequest', (request, reply, done) => {
-    if (closing || draining.has(app)) {
+    if (shuttingDown.has(app)) {
       // Serialized here: a route's own 503 schema (GET /health has one) must not reshape it.
       const body = JSON.stringify(errorBody('unavailable', 'The server is shutting down; retry in a moment'));
       reply.code(503).header('connection', 'close').header('retry-after', '1').type('application/json; charset=utf-8').send(body);

@@ -73,7 +73,7 @@ export function asGiven(error: unknown, values: Flags): unknown {
     if (FLAG_VARIABLES[flag] !== error.setting) continue;
     const name = settingName(values, flag);
     if (name === error.setting) return error;
-    return new ConfigError(name, error.message.slice(`${error.setting}: `.length));
+    return new ConfigError(name, error.detail);
   }
   return error;
 }

@@ -291,6 +291,17 @@ export function parseDatabaseUrl(text: string, dataDir: string, cwd: string): Da
   );
 }
 
+/**
+ * What the three secrets must be, as variables and as saved in `<data dir>/secrets.json`
+ * (secrets.ts): the problem with a value, or null.
+ */
+export const SECRET_RULES = {
+  TRIGGERS_API_KEY: (value: string) => (value.length < 8 ? 'must be at least 8 characters' : null),
+  TRIGGERS_JWT_SECRET: (value: string) => (value.length < 16 ? 'must be at least 16 characters' : null),
+  TRIGGERS_WEBHOOK_SECRET: (value: string) =>
+    isValidSecret(value) ? null : 'expected whsec_ followed by base64 of 16 to 64 bytes',
+} as const;
+
 export function loadConfig(options: LoadOptions = {}): Config {
   const { env, sources } = gatherEnv(options);
   try {
@@ -307,12 +318,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
 function namingSource(error: unknown, sources: Sources): unknown {
   if (!(error instanceof ConfigError)) return error;
   const source = sources[error.setting];
-  const detail = error.message.slice(error.setting.length + 2);
   if (source?.from === 'secrets') {
     const where = source.file === null ? `the secret ${source.setting} names` : `${source.file}, ${source.setting}`;
-    return new ConfigError(`${error.setting} (${source.key} in ${where})`, detail);
+    return new ConfigError(`${error.setting} (${source.key} in ${where})`, error.detail);
   }
-  if (source?.from === '.env') return new ConfigError(`${error.setting} (in ${source.file})`, detail);
+  if (source?.from === '.env') return new ConfigError(`${error.setting} (in ${source.file})`, error.detail);
   return error;
 }
 
@@ -352,14 +362,15 @@ function buildConfig(options: LoadOptions, env: Env, sources: Sources): Config {
   if (schedule.length > 50) throw new ConfigError('TRIGGERS_RETRY_SCHEDULE', 'at most 50 retries');
 
   const webhookSecret = env.TRIGGERS_WEBHOOK_SECRET;
-  if (webhookSecret !== undefined && !isValidSecret(webhookSecret)) {
-    throw new ConfigError('TRIGGERS_WEBHOOK_SECRET', 'expected whsec_ followed by base64 of 16 to 64 bytes');
-  }
   const apiKey = env.TRIGGERS_API_KEY;
-  if (apiKey !== undefined && apiKey.length < 8) throw new ConfigError('TRIGGERS_API_KEY', 'must be at least 8 characters');
   const jwtSecret = env.TRIGGERS_JWT_SECRET;
-  if (jwtSecret !== undefined && jwtSecret.length < 16) {
-    throw new ConfigError('TRIGGERS_JWT_SECRET', 'must be at least 16 characters');
+  for (const [variable, value] of [
+    ['TRIGGERS_WEBHOOK_SECRET', webhookSecret],
+    ['TRIGGERS_API_KEY', apiKey],
+    ['TRIGGERS_JWT_SECRET', jwtSecret],
+  ] as const) {
+    const problem = value === undefined ? null : SECRET_RULES[variable](value);
+    if (problem !== null) throw new ConfigError(variable, problem);
   }
 
   const role = (env.TRIGGERS_ROLE ?? 'all') as Role;

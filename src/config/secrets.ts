@@ -9,8 +9,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../core/errors.js';
 import { makeDirectory } from '../core/directories.js';
-import { generateSecret, isValidSecret } from '../core/signing.js';
-import type { Config } from './config.js';
+import { generateSecret } from '../core/signing.js';
+import { type Config, SECRET_RULES } from './config.js';
 
 export interface ResolvedConfig extends Config {
   apiKey: string;
@@ -41,6 +41,13 @@ interface SavedSecrets {
 
 export const generateApiKey = (): string => `trg_${randomBytes(24).toString('base64url')}`;
 
+/** The saved keys (the seed's names) and the variables that set the same values. */
+const SAVED_AS = [
+  ['zapier_api_key', 'TRIGGERS_API_KEY'],
+  ['jwt_secret', 'TRIGGERS_JWT_SECRET'],
+  ['webhook_secret', 'TRIGGERS_WEBHOOK_SECRET'],
+] as const;
+
 /** The saved file held to the rules the same values have as variables (config.ts). */
 function checkSaved(parsed: unknown, file: string): SavedSecrets {
   const fail = (message: string): never => {
@@ -48,14 +55,14 @@ function checkSaved(parsed: unknown, file: string): SavedSecrets {
   };
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail('expected a JSON object');
   const saved = parsed as Record<string, unknown>;
-  for (const key of ['zapier_api_key', 'jwt_secret', 'webhook_secret']) {
+  for (const [key] of SAVED_AS) {
     if (saved[key] !== undefined && typeof saved[key] !== 'string') fail(`${key} must be a string`);
   }
-  const { zapier_api_key: apiKey, jwt_secret: jwtSecret, webhook_secret: webhookSecret } = saved as SavedSecrets;
-  if (apiKey && apiKey.length < 8) fail('zapier_api_key must be at least 8 characters');
-  if (jwtSecret && jwtSecret.length < 16) fail('jwt_secret must be at least 16 characters');
-  if (webhookSecret && !isValidSecret(webhookSecret))
-    fail('webhook_secret: expected whsec_ followed by base64 of 16 to 64 bytes');
+  for (const [key, variable] of SAVED_AS) {
+    const value = saved[key] as string | undefined;
+    const problem = value ? SECRET_RULES[variable](value) : null;
+    if (problem !== null) fail(`${key}: ${problem}`);
+  }
   return saved as SavedSecrets;
 }
 

@@ -65,9 +65,10 @@ export class UnavailableError extends TriggersError {
 export class ConfigError extends Error {
   constructor(
     readonly setting: string,
-    message: string,
+    /** What is wrong, without the setting's name (message is `setting: detail`). */
+    readonly detail: string,
   ) {
-    super(`${setting}: ${message}`);
+    super(`${setting}: ${detail}`);
     this.name = 'ConfigError';
   }
 }

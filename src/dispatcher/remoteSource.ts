@@ -1,9 +1,9 @@
 /**
  * The remote source: a dispatcher in its own process (or the seed's Lambda) that speaks only
  * HTTP to a Triggers API — `GET /subscriptions` for targets, `POST /inbox/claim` (long-polling
- * when idle) to lease work, `POST /deliveries/settle` to report many attempts in one commit, `POST /deliveries/release` to
- * give back claims it will not attempt.
- * The server applies the retry rules, so every dispatcher retries and dead-letters alike.
+ * when idle) to lease work, `POST /deliveries/settle` to report many attempts in one commit,
+ * `POST /deliveries/release` to give back claims it will not attempt. The server applies the
+ * retry rules, so every dispatcher retries and dead-letters alike.
  */
 import type { TriggersClient } from '../client/client.js';
 import type { ClaimedDeliveryInfo, SettledDelivery, SubscriptionInfo } from '../client/types.js';

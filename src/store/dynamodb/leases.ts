@@ -179,6 +179,7 @@ export async function releaseLeases(
   leases: readonly { delivery_id: string; lease_token: string }[],
   now: EpochMs,
 ): Promise<{ released: string[]; subscriptions: Set<string> }> {
+  // Per lease: the subscription of a delivery released, or null when it was not held.
   const found = await Promise.all(
     leases.map(async (held): Promise<string | null> => {
       const key = deliveryKey(held.delivery_id);
@@ -202,7 +203,7 @@ export async function releaseLeases(
             ...expr.params,
           }),
         );
-        return String(answer.Attributes?.subscription_id ?? '');
+        return String(answer.Attributes?.subscription_id);
       } catch (error) {
         if (isConditionalFailure(error)) return null;
         throw error;
@@ -213,9 +214,9 @@ export async function releaseLeases(
   const subscriptions = new Set<string>();
   leases.forEach((lease, index) => {
     const subscriptionId = found[index];
-    if (subscriptionId === null || subscriptionId === undefined) return;
+    if (subscriptionId == null) return;
     released.push(lease.delivery_id);
-    if (subscriptionId !== '') subscriptions.add(subscriptionId);
+    subscriptions.add(subscriptionId);
   });
   return { released, subscriptions };
 }
